@@ -1,0 +1,12 @@
+/**
+ * The course library: everything a notebook imports.
+ *   import { useBackend, loadText, CharTokenizer, GPT, Trainer } from "./lib";
+ */
+export * from "./util/random.js";
+export * from "./engine/index.js";
+export * from "./data/index.js";
+export * from "./display/index.js";
+export * from "./models/index.js";
+export * from "./tokenizers/index.js";
+export * from "./train/index.js";
+export * from "./sample/index.js";
