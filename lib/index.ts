@@ -3,6 +3,8 @@
  *   import { useBackend, loadText, CharTokenizer, GPT, Trainer } from "./lib";
  */
 export * from "./util/random.js";
+export * from "./util/profile.js";
+export * from "./util/paths.js";
 export * from "./engine/index.js";
 export * from "./data/index.js";
 export * from "./display/index.js";

@@ -1,0 +1,46 @@
+/** The datasets the course uses: where they live publicly and how to verify them. */
+export interface DatasetInfo {
+  name: string;
+  file: string;
+  url: string;
+  sha256: string;
+  bytes: number;
+  description: string;
+}
+
+export const DATASETS = {
+  tinyshakespeare: {
+    name: "tinyshakespeare",
+    file: "tinyshakespeare.txt",
+    url: "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
+    sha256: "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+    bytes: 1115394,
+    description: "40,000 lines of Shakespeare (char-rnn); lectures 7 and 8",
+  },
+  names: {
+    name: "names",
+    file: "names.txt",
+    url: "https://raw.githubusercontent.com/karpathy/makemore/master/names.txt",
+    sha256: "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d",
+    bytes: 228145,
+    description: "32,033 first names (makemore); lecture 2",
+  },
+  taylorswift: {
+    name: "taylorswift",
+    file: "taylorswift.txt",
+    url: "https://raw.githubusercontent.com/karpathy/minbpe/master/tests/taylorswift.txt",
+    sha256: "c2e39cb822d4ae0caac22152cefc306d466e31217a9c5524e493ad2b76792f57",
+    bytes: 185768,
+    description: "Taylor Swift's Wikipedia article (minbpe's test text); lecture 8",
+  },
+} satisfies Record<string, DatasetInfo>;
+
+export type DatasetName = keyof typeof DATASETS;
+
+export function datasetInfo(name: string): DatasetInfo {
+  const info = (DATASETS as Record<string, DatasetInfo>)[name];
+  if (!info) {
+    throw new Error(`Unknown dataset "${name}". Known: ${Object.keys(DATASETS).join(", ")}`);
+  }
+  return info;
+}
