@@ -12,3 +12,4 @@ export * from "./models/index.js";
 export * from "./tokenizers/index.js";
 export * from "./train/index.js";
 export * from "./sample/index.js";
+export * from "./io/index.js";

@@ -1,1 +1,2 @@
-export {};
+export * from "./bigram/index.js";
+export * from "./gpt/index.js";
