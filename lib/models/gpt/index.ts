@@ -1,1 +1,21 @@
-export {};
+/**
+ * nanoGPT's GPT in TensorFlow.js.
+ *
+ *   const model = new GPT({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false }, { seed: 1337 });
+ *   const { logits, loss } = model.forward(x, y);          // x, y: (B, T) int32; logits (B, T, V); loss: mean cross-entropy
+ *   model.forward(x, undefined, { lastPositionOnly: true }) // logits (B, 1, V), for sampling
+ *   model.forward(x, y, { training: true, rng })            // dropout on, masks seeded by rng (an Rng)
+ *   model.numParams()                                       // without position embeddings, as nanoGPT prints
+ *   model.params["transformer.h.0.attn.c_attn.weight"]      // tf.Variable, nanoGPT names and PyTorch (out, in) shapes
+ *   saveGPT(model, "out/model.safetensors"); const same = loadGPT("out/model.safetensors");
+ *
+ * Exports: GPT, GPTConfig, GPT2_SMALL, gptConfig(partial), ForwardOptions, ForwardResult, GPTOptions,
+ * gptParamSpecs(config), initParamValues(config, rng), gptWeights(model), setGPTWeights(model, weights),
+ * saveGPT(model, path, metadata?), loadGPT(path), and the layers: linear, layerNorm, gelu, embedding,
+ * crossEntropy, dropout.
+ */
+export * from "./config.js";
+export * from "./params.js";
+export * from "./layers.js";
+export * from "./model.js";
+export * from "./io.js";

@@ -1,0 +1,46 @@
+/**
+ * A GPT's weights as safetensors: the file holds nanoGPT's state_dict names and PyTorch's shapes
+ * (Linear weights (out, in), no transposes), so PyTorch loads it with load_state_dict after tying
+ * lm_head.weight to transformer.wte.weight (the tied head is stored once, as safetensors requires).
+ * The model config is in the metadata under "gpt_config" (JSON).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { loadSafetensors, saveSafetensors, type StoredTensor } from "../../io/index.js";
+import { GPT } from "./model.js";
+import { gptConfig, type GPTConfig } from "./config.js";
+
+/** The parameters' current values (read synchronously from the backend). */
+export function gptWeights(model: GPT): Record<string, StoredTensor> {
+  const out: Record<string, StoredTensor> = {};
+  for (const [name, v] of Object.entries(model.params)) {
+    out[name] = { dtype: "F32", shape: v.shape.slice(), data: v.dataSync() as Float32Array };
+  }
+  return out;
+}
+
+/** Overwrite the parameters with stored values (names and shapes must match; extra entries are ignored). */
+export function setGPTWeights(model: GPT, weights: Record<string, StoredTensor>): void {
+  for (const [name, v] of Object.entries(model.params)) {
+    const stored = weights[name];
+    if (!stored) throw new Error(`setGPTWeights: missing "${name}"`);
+    if (stored.shape.join(",") !== v.shape.join(",")) {
+      throw new Error(`setGPTWeights: "${name}" has shape [${stored.shape}], the model expects [${v.shape}]`);
+    }
+    tf.tidy(() => v.assign(tf.tensor(stored.data as Float32Array, v.shape, "float32")));
+  }
+}
+
+/** Save weights + config as one .safetensors file (atomically). */
+export function saveGPT(model: GPT, path: string, metadata: Record<string, string> = {}): void {
+  saveSafetensors(path, gptWeights(model), { ...metadata, gpt_config: JSON.stringify(model.config) });
+}
+
+/** Load a GPT saved by saveGPT (or a training checkpoint, whose extra tensors are ignored). */
+export function loadGPT(path: string): GPT {
+  const { tensors, metadata } = loadSafetensors(path);
+  if (!metadata.gpt_config) throw new Error(`loadGPT: ${path} has no "gpt_config" metadata`);
+  const config: GPTConfig = gptConfig(JSON.parse(metadata.gpt_config));
+  const model = new GPT(config);
+  setGPTWeights(model, tensors);
+  return model;
+}

@@ -1,0 +1,138 @@
+/**
+ * GPT, after nanoGPT's model.py: token + position embeddings, nLayer pre-LayerNorm blocks of causal
+ * multi-head self-attention and a GELU MLP, a final LayerNorm, and an LM head tied to the token
+ * embedding. Parameters are tf.Variables named and shaped exactly as nanoGPT's state_dict.
+ *
+ * The residual stream is kept as a (B·T, C) matrix so that every Linear is one 2-D matmul; only
+ * attention reshapes it into heads.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { Rng } from "../../util/random.js";
+import { gptConfig, type GPTConfig } from "./config.js";
+import { gptParamSpecs, initParamValues } from "./params.js";
+import { crossEntropy, dropout, embedding, gelu, layerNorm, linear } from "./layers.js";
+
+export interface ForwardOptions {
+  /** Apply dropout (training mode). Default false: evaluation. */
+  training?: boolean;
+  /** Draws the dropout seeds; required when training with dropout > 0, so runs are reproducible. */
+  rng?: Rng;
+  /** Compute logits for the last position only (what generation needs). Cannot be combined with targets. */
+  lastPositionOnly?: boolean;
+}
+
+export interface ForwardResult {
+  /** (B, T, vocabSize), or (B, 1, vocabSize) with lastPositionOnly. */
+  logits: tf.Tensor3D;
+  /** Mean cross-entropy over all B·T positions, when targets were given. */
+  loss?: tf.Scalar;
+}
+
+export interface GPTOptions {
+  /** Seed of the weight initialisation (default 1337, as nanoGPT). */
+  seed?: number;
+}
+
+/** Added to attention scores above the diagonal: exp() of it underflows to exactly 0 (finite, unlike -Infinity, on every backend). */
+const MASKED = -1e9;
+
+export class GPT {
+  readonly config: GPTConfig;
+  /** Trainable parameters by nanoGPT name, e.g. "transformer.h.0.attn.c_attn.weight" (shape (3C, C)). */
+  readonly params: Record<string, tf.Variable>;
+  /** (blockSize, blockSize): 0 on and below the diagonal, MASKED above; built once. */
+  private readonly causalMask: tf.Tensor2D;
+
+  constructor(config: Partial<GPTConfig> = {}, options: GPTOptions = {}) {
+    this.config = gptConfig(config);
+    const values = initParamValues(this.config, new Rng(options.seed ?? 1337));
+    this.params = {};
+    for (const spec of gptParamSpecs(this.config)) {
+      this.params[spec.name] = tf.variable(tf.tensor(values.get(spec.name)!, spec.shape, "float32"));
+    }
+    const T = this.config.blockSize;
+    this.causalMask = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), MASKED)) as tf.Tensor2D;
+  }
+
+  /**
+   * Logits for token ids idx (B, T) int32, and with targets (B, T) the mean cross-entropy.
+   * As nanoGPT's `model(idx, targets)`. The caller disposes the returned tensors.
+   */
+  forward(idx: tf.Tensor2D, targets?: tf.Tensor2D, options: ForwardOptions = {}): ForwardResult {
+    const [B, T] = idx.shape;
+    const { blockSize, nEmbd: C, vocabSize } = this.config;
+    if (T > blockSize) throw new RangeError(`forward: sequence length ${T} exceeds blockSize ${blockSize}`);
+    if (targets && options.lastPositionOnly) throw new Error("forward: lastPositionOnly cannot be used with targets");
+    const drop = this.dropoutFor(options);
+    return tf.tidy(() => {
+      const p = this.params;
+      const tokens = embedding(p["transformer.wte.weight"] as tf.Tensor2D, tf.reshape(idx, [-1]));
+      const positions = tf.slice(p["transformer.wpe.weight"], [0, 0], [T, C]);
+      let x = drop(tf.reshape(tf.add(tf.reshape(tokens, [B, T, C]), positions), [B * T, C]) as tf.Tensor2D);
+      for (let layer = 0; layer < this.config.nLayer; layer++) {
+        const h = `transformer.h.${layer}`;
+        x = tf.add(x, this.attention(this.norm(x, `${h}.ln_1`), B, T, h, drop));
+        x = tf.add(x, this.mlp(this.norm(x, `${h}.ln_2`), h, drop));
+      }
+      x = this.norm(x, "transformer.ln_f");
+      const rows = options.lastPositionOnly ? 1 : T;
+      if (options.lastPositionOnly) x = tf.reshape(tf.slice(tf.reshape(x, [B, T, C]), [0, T - 1, 0], [B, 1, C]), [B, C]);
+      const logits2d = tf.matMul(x, p["transformer.wte.weight"], false, true) as tf.Tensor2D; // tied LM head
+      const logits = tf.reshape(logits2d, [B, rows, vocabSize]) as tf.Tensor3D;
+      if (!targets) return { logits };
+      return { logits, loss: crossEntropy(logits2d, tf.reshape(targets, [-1])) };
+    });
+  }
+
+  /** Number of parameters; as nanoGPT, position embeddings are left out unless nonEmbedding is false. */
+  numParams(nonEmbedding = true): number {
+    let total = 0;
+    for (const v of Object.values(this.params)) total += v.size;
+    return nonEmbedding ? total - this.params["transformer.wpe.weight"].size : total;
+  }
+
+  /** Free the parameters and the mask. */
+  dispose(): void {
+    for (const v of Object.values(this.params)) v.dispose();
+    this.causalMask.dispose();
+  }
+
+  private norm(x: tf.Tensor2D, name: string): tf.Tensor2D {
+    return layerNorm(x, this.params[`${name}.weight`] as tf.Tensor1D, this.params[`${name}.bias`] as tf.Tensor1D | undefined);
+  }
+
+  private linear(x: tf.Tensor2D, name: string): tf.Tensor2D {
+    return linear(x, this.params[`${name}.weight`] as tf.Tensor2D, this.params[`${name}.bias`] as tf.Tensor1D | undefined);
+  }
+
+  /** Causal multi-head self-attention: one matmul makes q, k and v for all heads at once. */
+  private attention(x: tf.Tensor2D, B: number, T: number, h: string, drop: Dropout): tf.Tensor2D {
+    const { nHead, nEmbd: C } = this.config;
+    const headSize = C / nHead;
+    const qkv = this.linear(x, `${h}.attn.c_attn`); // (B·T, 3C): [q | k | v], each nHead heads wide
+    const heads = tf.reshape(tf.transpose(tf.reshape(qkv, [B, T, 3, nHead, headSize]), [2, 0, 3, 1, 4]), [3, B * nHead, T, headSize]);
+    const [q, k, v] = tf.unstack(heads) as tf.Tensor3D[];
+    // Scaling q rather than the scores: fewer elements when T > headSize.
+    const scores = tf.matMul(tf.mul(q, 1 / Math.sqrt(headSize)), k, false, true); // (B·nHead, T, T)
+    const mask = T === this.config.blockSize ? this.causalMask : tf.slice(this.causalMask, [0, 0], [T, T]);
+    const weights = drop(tf.softmax(tf.add(scores, mask)));
+    const y = tf.matMul(weights, v); // (B·nHead, T, headSize)
+    const merged = tf.reshape(tf.transpose(tf.reshape(y, [B, nHead, T, headSize]), [0, 2, 1, 3]), [B * T, C]) as tf.Tensor2D;
+    return drop(this.linear(merged, `${h}.attn.c_proj`));
+  }
+
+  private mlp(x: tf.Tensor2D, h: string, drop: Dropout): tf.Tensor2D {
+    const hidden = gelu(this.linear(x, `${h}.mlp.c_fc`)) as tf.Tensor2D;
+    return drop(this.linear(hidden, `${h}.mlp.c_proj`));
+  }
+
+  private dropoutFor(options: ForwardOptions): Dropout {
+    const rate = this.config.dropout;
+    if (!options.training || rate === 0) return (x) => x;
+    const rng = options.rng;
+    if (!rng) throw new Error("forward: training with dropout needs options.rng (it seeds the dropout masks)");
+    return (x) => dropout(x, rate, rng.seed());
+  }
+}
+
+type Dropout = <T extends tf.Tensor>(x: T) => T;
