@@ -1,0 +1,49 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { cpus } from "node:os";
+import * as native from "../native/index.js";
+import type { EngineInfo } from "./types.js";
+
+export function cpuModel(): string {
+  const all = cpus();
+  const model = all[0]?.model?.trim() || "unknown CPU";
+  return `${model} (${all.length} core${all.length === 1 ? "" : "s"})`;
+}
+
+interface NativeKernels {
+  loaded: boolean;
+  reason?: string;
+  kernels: string[];
+}
+
+let nativeKernels: NativeKernels | undefined;
+
+/** tfjs's JavaScript CPU backend, with the course's native C kernels when they are built. */
+export async function setupCpu(): Promise<EngineInfo> {
+  await import("@tensorflow/tfjs-backend-cpu");
+  if (!(await tf.setBackend("cpu"))) throw new Error("tf.setBackend('cpu') returned false");
+  // We choose backends ourselves: silence tfjs's "install tfjs-node" banner.
+  (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+  nativeKernels ??= installNative();
+  const notes = nativeKernels.loaded
+    ? [`cpu: native kernels for ${nativeKernels.kernels.join(", ")}`]
+    : [`cpu: JavaScript kernels only (native: ${nativeKernels.reason ?? "not loaded"})`];
+  return {
+    backend: "cpu",
+    device: `${cpuModel()}, ${nativeKernels.loaded ? "native" : "JavaScript"} kernels`,
+    native: nativeKernels.loaded,
+    notes,
+  };
+}
+
+function installNative(): NativeKernels {
+  if (process.env.COURSE_NATIVE === "0") return { loaded: false, reason: "disabled by COURSE_NATIVE=0", kernels: [] };
+  // lib/native is optional: look its installer up rather than depend on its signature.
+  const install = (native as Record<string, unknown>).installNativeCpuKernels;
+  if (typeof install !== "function") return { loaded: false, reason: "lib/native has no installer", kernels: [] };
+  try {
+    const result = (install as () => NativeKernels)();
+    return { loaded: result.loaded === true, reason: result.reason, kernels: result.kernels ?? [] };
+  } catch (error) {
+    return { loaded: false, reason: error instanceof Error ? error.message : String(error), kernels: [] };
+  }
+}

@@ -1,0 +1,196 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { firstLine } from "./modules.js";
+import { BackendUnavailable, type AdapterDescription, type EngineInfo, type UseBackendOptions } from "./types.js";
+
+/**
+ * WebGPU in Node through Dawn (the `webgpu` package), running tfjs's WebGPU backend.
+ * We pick the adapter ourselves, so that we can say what it is and refuse software ones
+ * unless asked, and we keep hold of the device so shutdownWebGpu() can release it.
+ */
+
+// The slice of the WebGPU API we touch (the full types come from @webgpu/types).
+interface GpuAdapterInfo {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+interface GpuDevice {
+  destroy(): void;
+}
+interface GpuAdapter {
+  info?: GpuAdapterInfo;
+  isFallbackAdapter?: boolean;
+  features: { has(name: string): boolean };
+  limits: Record<string, number>;
+  requestDevice(descriptor?: object): Promise<GpuDevice>;
+}
+interface Gpu {
+  requestAdapter(options?: object): Promise<GpuAdapter | null>;
+}
+interface Dawn {
+  create(options: string[]): Gpu;
+  globals: object;
+}
+
+let gpu: Gpu | undefined;
+let device: GpuDevice | undefined;
+let current: EngineInfo | undefined;
+
+export async function setupWebGpu(options: UseBackendOptions = {}): Promise<EngineInfo> {
+  if (current != null && tf.findBackend("webgpu") != null) {
+    if (!current.adapter?.software || allowSoftware(options)) {
+      await tf.setBackend("webgpu");
+      return current;
+    }
+  }
+  await shutdownWebGpu();
+  const { adapter, description } = await findAdapter(options);
+  if (description.software && !allowSoftware(options)) {
+    releaseGpu();
+    throw new BackendUnavailable(
+      "webgpu",
+      `only a software adapter was found (${describeAdapter(description)}), slower than the cpu backends; ` +
+        "pass { allowSoftware: true } or set COURSE_WEBGPU_SOFTWARE=1 to use it anyway",
+    );
+  }
+  const { WebGPUBackend } = await import("@tensorflow/tfjs-backend-webgpu");
+  if (tf.findBackendFactory("webgpu") != null) tf.removeBackend("webgpu"); // the package's own, if it registered one
+  tf.registerBackend("webgpu", async () => {
+    device = await adapter.requestDevice(deviceDescriptor(adapter));
+    return new WebGPUBackend(device as never, adapter.info as never);
+  });
+  try {
+    if (!(await tf.setBackend("webgpu"))) throw new Error("tf.setBackend('webgpu') returned false");
+  } catch (error) {
+    await shutdownWebGpu();
+    throw new BackendUnavailable("webgpu", `the device failed to start: ${firstLine(error)}`);
+  }
+  current = {
+    backend: "webgpu",
+    device: describeAdapter(description),
+    adapter: description,
+    notes: description.software ? ["webgpu: software adapter, for testing the WebGPU kernels only"] : [],
+  };
+  return current;
+}
+
+/**
+ * Looks for a WebGPU adapter without starting a backend (auto uses it to skip software
+ * adapters). Releases the GPU object again, so it keeps nothing alive.
+ */
+export async function probeWebGpu(options: UseBackendOptions = {}): Promise<AdapterDescription> {
+  if (current?.adapter != null) return current.adapter;
+  try {
+    return (await findAdapter(options)).description;
+  } finally {
+    if (device == null) releaseGpu();
+  }
+}
+
+/** Disposes the backend and destroys the device: Dawn keeps Node alive while a device exists. */
+export async function shutdownWebGpu(): Promise<void> {
+  if (tf.findBackendFactory("webgpu") != null) tf.removeBackend("webgpu");
+  device?.destroy();
+  device = undefined;
+  current = undefined;
+  releaseGpu();
+}
+
+function allowSoftware(options: UseBackendOptions): boolean {
+  return options.allowSoftware ?? process.env.COURSE_WEBGPU_SOFTWARE === "1";
+}
+
+async function findAdapter(options: UseBackendOptions): Promise<{ adapter: GpuAdapter; description: AdapterDescription }> {
+  let dawn: Dawn;
+  try {
+    dawn = (await import("webgpu")) as unknown as Dawn;
+  } catch (error) {
+    throw new BackendUnavailable("webgpu", `the webgpu (Dawn) package failed to load: ${firstLine(error)}`);
+  }
+  // tfjs's WebGPU backend reads navigator.gpu and the GPU* constants (GPUBufferUsage...) from globals.
+  Object.assign(globalThis, dawn.globals);
+  gpu = dawn.create(options.dawnOptions ?? dawnOptionsFromEnv());
+  setNavigatorGpu(gpu);
+  let adapter: GpuAdapter | null = null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  } catch (error) {
+    releaseGpu();
+    throw new BackendUnavailable("webgpu", `Dawn could not list adapters: ${firstLine(error)}`);
+  }
+  if (adapter == null) {
+    releaseGpu();
+    throw new BackendUnavailable(
+      "webgpu",
+      "Dawn found no WebGPU adapter (it needs a Vulkan, Metal or D3D12 driver; on Debian/Ubuntu without a GPU, " +
+        "`sudo scripts/install-vulkan.sh` installs Mesa's software Vulkan driver)",
+    );
+  }
+  return { adapter, description: describe(adapter) };
+}
+
+function dawnOptionsFromEnv(): string[] {
+  const value = process.env.COURSE_DAWN_OPTIONS;
+  return value ? value.split(";").filter((option) => option.length > 0) : [];
+}
+
+function describe(adapter: GpuAdapter): AdapterDescription {
+  const info = adapter.info ?? {};
+  const vendor = info.vendor ?? "";
+  const architecture = info.architecture ?? "";
+  const deviceName = info.device ?? "";
+  const description = info.description ?? "";
+  const software =
+    info.isFallbackAdapter === true ||
+    adapter.isFallbackAdapter === true ||
+    architecture === "software" ||
+    /llvmpipe|lavapipe|swiftshader|software|microsoft basic render/i.test(`${vendor} ${deviceName} ${description}`);
+  return { vendor, architecture, device: deviceName, description, software };
+}
+
+function describeAdapter(adapter: AdapterDescription): string {
+  const name = adapter.description || adapter.device || "unnamed adapter";
+  const details = [adapter.vendor, adapter.architecture].filter((part) => part.length > 0).join(", ");
+  return `${name}${details ? ` (${details})` : ""}${adapter.software ? ", software" : ""}`;
+}
+
+/** The device tfjs itself would request: the adapter's full limits for big buffers and workgroups. */
+function deviceDescriptor(adapter: GpuAdapter): object {
+  const limits = adapter.limits;
+  return {
+    requiredFeatures: adapter.features.has("timestamp-query") ? ["timestamp-query"] : [],
+    requiredLimits: {
+      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+      maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxBufferSize: limits.maxBufferSize,
+      maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+      maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+    },
+  };
+}
+
+function setNavigatorGpu(value: Gpu): void {
+  const global = globalThis as unknown as { navigator?: Record<string, unknown> };
+  if (global.navigator == null) {
+    Object.defineProperty(globalThis, "navigator", { value: {}, writable: true, configurable: true });
+  }
+  try {
+    global.navigator!.gpu = value;
+  } catch {
+    // ignored: checked below
+  }
+  if (global.navigator!.gpu !== value) {
+    // Node 21+ has a built-in navigator that may refuse new properties: replace it.
+    Object.defineProperty(globalThis, "navigator", { value: { gpu: value }, writable: true, configurable: true });
+  }
+}
+
+/** Drops every reference to Dawn's GPU object: Node cannot exit while one is reachable. */
+function releaseGpu(): void {
+  const global = globalThis as unknown as { navigator?: Record<string, unknown> };
+  if (global.navigator != null && global.navigator.gpu === gpu) delete global.navigator.gpu;
+  gpu = undefined;
+}
