@@ -1,1 +1,13 @@
-export {};
+export * from "./tokenizer.js";
+export * from "./bytes.js";
+export * from "./special.js";
+export * from "./patterns.js";
+export * from "./train.js";
+export * from "./bpe.js";
+export * from "./basic.js";
+export * from "./regex.js";
+export * from "./tiktoken.js";
+export * from "./model-file.js";
+export * from "./char.js";
+export * from "./load.js";
+export * from "./view.js";
