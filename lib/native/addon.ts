@@ -1,0 +1,48 @@
+/**
+ * Loading the compiled addon (native/build/Release/course_native.node, built by
+ * scripts/build-native.mjs). `require` comes from createRequire so this file compiles to
+ * both ESM and CommonJS (tslab).
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { repoRoot } from "../util/paths.js";
+
+/** The functions native/src/addon.cc exports; every output buffer is allocated by the caller. */
+export interface NativeAddon {
+  matMul(a: Float32Array, b: Float32Array, out: Float32Array, batch: number, batchA: number, batchB: number,
+    m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: Int32Array,
+    aStrides: Int32Array, bStrides: Int32Array): void;
+  unary(op: number, x: Float32Array, out: Float32Array): void;
+  softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  reduce(op: number, x: Float32Array, out: Float32Array, pre: number, red: number, post: number): void;
+  stridedCopy(x: Words, out: Words, shape: Int32Array, strides: Int32Array, offset: number): void;
+  copy2d(src: Words, srcOffset: number, srcStride: number, dst: Words, dstOffset: number, dstStride: number,
+    rows: number, cols: number): void;
+  gather(x: Words, indices: Int32Array, out: Words, outer: number, axisDim: number, inner: number): boolean;
+  segmentSum(x: Float32Array, ids: Int32Array, out: Float32Array, inner: number, numSegments: number): void;
+  adamW(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number,
+    beta2: number, eps: number, weightDecay: number, biasCorrection1: number, biasCorrection2: number): void;
+  blasName(): "openblas" | "builtin";
+  useOpenBlas(enable: boolean): boolean;
+  setBlasThreads(n: number): void;
+}
+
+/** Any array of 4-byte elements: the layout kernels move words without looking at them. */
+export type Words = Float32Array | Int32Array | Uint32Array;
+
+export function addonPath(): string {
+  return join(repoRoot(), "native", "build", "Release", "course_native.node");
+}
+
+export function loadAddon(): { addon: NativeAddon } | { addon: null; reason: string } {
+  const path = addonPath();
+  if (!existsSync(path)) return { addon: null, reason: `addon not built (${path} missing; run node scripts/build-native.mjs)` };
+  try {
+    const require = createRequire(join(repoRoot(), "package.json"));
+    return { addon: require(path) as NativeAddon };
+  } catch (error) {
+    return { addon: null, reason: `addon failed to load: ${(error as Error).message}` };
+  }
+}

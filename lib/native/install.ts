@@ -1,0 +1,88 @@
+/**
+ * Swapping the cpu backend's hottest kernels for native ones. Each wrapper keeps the stock
+ * kernelFunc and calls it for anything the native kernel declines (int32 math, complex,
+ * empty tensors, unusual attributes), so results never depend on whether the addon loaded.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { type NativeAddon, loadAddon } from "./addon.js";
+import { binaryKernels, softmaxKernel, unaryKernels } from "./elementwise.js";
+import type { NativeKernel } from "./kernel.js";
+import { concatKernel, gatherKernel, sliceKernel, splitVKernel, transposeKernel, unsortedSegmentSumKernel } from "./layout.js";
+import { batchMatMulKernel, fusedMatMulKernel } from "./matmul.js";
+import { reduceKernels } from "./reduce.js";
+import type { KernelArgs } from "./tensors.js";
+
+export interface NativeInstallResult {
+  loaded: boolean;
+  reason?: string;
+  kernels: string[];
+}
+
+export interface NativeStatus extends NativeInstallResult {
+  /** Whether the installed wrappers currently use the native path (see setNativeKernelsEnabled). */
+  enabled: boolean;
+  /** Which sgemm BatchMatMul uses, when loaded. */
+  blas?: "openblas" | "builtin";
+}
+
+export const nativeKernels: NativeKernel[] = [
+  batchMatMulKernel, fusedMatMulKernel, ...binaryKernels, ...unaryKernels, softmaxKernel, ...reduceKernels,
+  transposeKernel, sliceKernel, splitVKernel, concatKernel, gatherKernel, unsortedSegmentSumKernel,
+];
+
+interface State {
+  result: NativeInstallResult | null;
+  addon: NativeAddon | null;
+  enabled: boolean;
+  originals: Map<string, tf.KernelFunc>;
+}
+
+// Kept on globalThis: tslab and ESM can load this module twice, and the kernel registry is global too.
+const stateKey = Symbol.for("gpt-from-scratch.native");
+function state(): State {
+  const g = globalThis as unknown as Record<symbol, State>;
+  g[stateKey] ??= { result: null, addon: null, enabled: true, originals: new Map() };
+  return g[stateKey];
+}
+
+/** Loads the addon and re-registers the cpu kernels it covers. Safe to call repeatedly. */
+export function installNativeCpuKernels(): NativeInstallResult {
+  const s = state();
+  if (s.result) return s.result;
+  if (process.env.COURSE_NATIVE === "0") return (s.result = { loaded: false, reason: "disabled by COURSE_NATIVE=0", kernels: [] });
+  const loaded = loadAddon();
+  if (!loaded.addon) return (s.result = { loaded: false, reason: loaded.reason, kernels: [] });
+  const addon = loaded.addon;
+  s.addon = addon;
+  const installed: string[] = [];
+  for (const kernel of nativeKernels) {
+    const config = tf.getKernel(kernel.name, "cpu");
+    if (!config) continue;
+    const original = config.kernelFunc;
+    s.originals.set(kernel.name, original);
+    tf.unregisterKernel(kernel.name, "cpu");
+    tf.registerKernel({
+      ...config,
+      kernelFunc: (args) => (s.enabled && kernel.run(args as unknown as KernelArgs, addon)) || original(args),
+    });
+    installed.push(kernel.name);
+  }
+  return (s.result = { loaded: true, kernels: installed });
+}
+
+export function nativeStatus(): NativeStatus {
+  const s = state();
+  const result = s.result ?? { loaded: false, reason: "installNativeCpuKernels() not called", kernels: [] };
+  return { ...result, enabled: s.enabled && result.loaded, ...(s.addon ? { blas: s.addon.blasName() } : {}) };
+}
+
+/** Routes the installed kernels to native (true) or stock JS (false) code; for tests and benchmarks. */
+export function setNativeKernelsEnabled(enabled: boolean): void {
+  state().enabled = enabled;
+}
+
+/** The loaded addon, or null; for benchmarks and tests that call kernels directly. */
+export function nativeAddon(): NativeAddon | null {
+  return state().addon;
+}

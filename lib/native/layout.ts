@@ -1,0 +1,129 @@
+/** Kernels that move data: Transpose, Slice, SplitV, Concat, GatherV2, UnsortedSegmentSum. */
+import { type TensorInfo, backend_util, slice_util, util } from "@tensorflow/tfjs-core";
+import type { NativeAddon } from "./addon.js";
+import { type NativeKernel, input } from "./kernel.js";
+import { type KernelArgs, emptyLike, floats, ints, sizeOf, stridesOf, words } from "./tensors.js";
+
+export const transposeKernel: NativeKernel = {
+  name: "Transpose",
+  run(args, addon) {
+    const x = input(args, "x")!;
+    const values = words(args.backend, x);
+    const perm = (args.attrs as { perm: number[] }).perm;
+    if (!values || x.shape.length > 8) return null;
+    const strides = stridesOf(x.shape);
+    const outShape = perm.map((p) => x.shape[p]);
+    const out = emptyLike(values, values.length);
+    addon.stridedCopy(values, out, Int32Array.from(outShape), Int32Array.from(perm.map((p) => strides[p])), 0);
+    return args.backend.makeTensorInfo(outShape, x.dtype, out);
+  },
+};
+
+/** A strided slice copy; null where the stock kernel is better (contiguous: it returns a view). */
+function sliceCopy(args: KernelArgs, addon: NativeAddon, x: TensorInfo, begin: number[], size: number[]): TensorInfo | null {
+  const values = words(args.backend, x);
+  if (!values || x.shape.length > 8 || sizeOf(size) === 0) return null;
+  if (slice_util.isSliceContinous(x.shape, begin, size)) return null;
+  const strides = stridesOf(x.shape);
+  const offset = begin.reduce((acc, b, i) => acc + b * strides[i], 0);
+  const out = emptyLike(values, sizeOf(size));
+  addon.stridedCopy(values, out, Int32Array.from(size), Int32Array.from(strides), offset);
+  return args.backend.makeTensorInfo(size, x.dtype, out);
+}
+
+export const sliceKernel: NativeKernel = {
+  name: "Slice",
+  run(args, addon) {
+    const x = input(args, "x")!;
+    const { begin, size } = args.attrs as { begin: number | number[]; size: number | number[] };
+    const [$begin, $size] = slice_util.parseSliceParams(x as never, begin, size);
+    slice_util.assertParamsValid(x as never, $begin, $size);
+    return sliceCopy(args, addon, x, $begin, $size);
+  },
+};
+
+export const splitVKernel: NativeKernel = {
+  name: "SplitV",
+  run(args, addon) {
+    const x = input(args, "x")!;
+    const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
+    const $axis = util.parseAxisParam(axis, x.shape)[0];
+    const sizes = backend_util.prepareSplitSize(x as never, numOrSizeSplits, $axis);
+    if (!words(args.backend, x) || x.shape.length > 8 || sizes.some((s) => s === 0)) return null;
+    const begin = x.shape.map(() => 0);
+    const outputs: TensorInfo[] = [];
+    for (const s of sizes) {
+      const size = x.shape.slice();
+      size[$axis] = s;
+      outputs.push(sliceCopy(args, addon, x, begin.slice(), size) ?? contiguousSlice(args, x, begin, size));
+      begin[$axis] += s;
+    }
+    return outputs;
+  },
+};
+
+function contiguousSlice(args: KernelArgs, x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+  const values = words(args.backend, x)!;
+  const offset = begin.reduce((acc, b, i) => acc + b * stridesOf(x.shape)[i], 0);
+  return args.backend.makeTensorInfo(size, x.dtype, values.slice(offset, offset + sizeOf(size)));
+}
+
+export const concatKernel: NativeKernel = {
+  name: "Concat",
+  run(args, addon) {
+    const inputs = (args.inputs as TensorInfo[]).filter((t) => sizeOf(t.shape) > 0);
+    if (inputs.length < 2) return null;
+    const axis = util.parseAxisParam((args.attrs as { axis: number }).axis, inputs[0].shape)[0];
+    const all = inputs.map((t) => words(args.backend, t));
+    if (all.some((v) => v == null) || inputs.some((t) => t.dtype !== inputs[0].dtype)) return null;
+    const outShape = backend_util.computeOutShape(inputs.map((t) => t.shape), axis);
+    const rows = sizeOf(outShape.slice(0, axis));
+    const outCols = sizeOf(outShape.slice(axis));
+    const out = emptyLike(all[0]!, rows * outCols);
+    let col = 0;
+    inputs.forEach((t, i) => {
+      const cols = sizeOf(t.shape.slice(axis));
+      addon.copy2d(all[i]!, 0, cols, out, col, outCols, rows, cols);
+      col += cols;
+    });
+    return args.backend.makeTensorInfo(outShape, inputs[0].dtype, out);
+  },
+};
+
+export const gatherKernel: NativeKernel = {
+  name: "GatherV2",
+  run(args, addon) {
+    const x = input(args, "x")!;
+    const indices = input(args, "indices")!;
+    const { axis, batchDims } = args.attrs as { axis: number; batchDims?: number };
+    const values = words(args.backend, x);
+    const idx = ints(args.backend, indices);
+    if (!values || !idx || (batchDims ?? 0) !== 0) return null;
+    const $axis = util.parseAxisParam(axis, x.shape)[0];
+    const outer = sizeOf(x.shape.slice(0, $axis));
+    const inner = sizeOf(x.shape.slice($axis + 1));
+    const nIdx = sizeOf(indices.shape);
+    const out = emptyLike(values, outer * nIdx * inner);
+    const ok = addon.gather(values, idx.length === nIdx ? idx : idx.subarray(0, nIdx), out, outer, x.shape[$axis], inner);
+    if (!ok) return null; // the stock kernel throws the proper out-of-range error
+    const outShape = [...x.shape.slice(0, $axis), ...indices.shape, ...x.shape.slice($axis + 1)];
+    return args.backend.makeTensorInfo(outShape, x.dtype, out);
+  },
+};
+
+export const unsortedSegmentSumKernel: NativeKernel = {
+  name: "UnsortedSegmentSum",
+  run(args, addon) {
+    const x = input(args, "x")!;
+    const segmentIds = input(args, "segmentIds")!;
+    const { numSegments } = args.attrs as { numSegments: number };
+    const values = floats(args.backend, x);
+    const ids = ints(args.backend, segmentIds);
+    if (!values || !ids) return null;
+    const n = sizeOf(segmentIds.shape);
+    const inner = sizeOf(x.shape) / n;
+    const out = new Float32Array(numSegments * inner);
+    addon.segmentSum(values, ids.length === n ? ids : ids.subarray(0, n), out, inner, numSegments);
+    return args.backend.makeTensorInfo([numSegments, ...x.shape.slice(segmentIds.shape.length)], "float32", out);
+  },
+};

@@ -1,0 +1,268 @@
+// N-API glue: each exported function takes typed arrays (already allocated by the caller,
+// output included) and plain numbers, and runs one kernel from kernels.h synchronously.
+#include <node_api.h>
+#include <cstring>
+#include "kernels.h"
+
+namespace {
+
+using namespace course;
+
+struct Call {
+  napi_env env;
+  size_t argc = 16;
+  napi_value argv[16];
+  bool failed = false;
+
+  Call(napi_env e, napi_callback_info info) : env(e) {
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  }
+
+  void fail(const char* message) {
+    if (!failed) napi_throw_type_error(env, nullptr, message);
+    failed = true;
+  }
+
+  // Data pointer and length of a typed array argument of the given element type.
+  template <class T>
+  T* array(size_t i, napi_typedarray_type want, size_t* length = nullptr) {
+    napi_typedarray_type type;
+    size_t len = 0;
+    void* data = nullptr;
+    if (i >= argc || napi_get_typedarray_info(env, argv[i], &type, &len, &data, nullptr, nullptr) != napi_ok) {
+      fail("course_native: expected a typed array argument");
+      return nullptr;
+    }
+    if (type != want && !(sizeof(T) == 4 && want == napi_uint32_array &&
+                          (type == napi_float32_array || type == napi_int32_array || type == napi_uint32_array))) {
+      fail("course_native: typed array of the wrong element type");
+      return nullptr;
+    }
+    if (length) *length = len;
+    return static_cast<T*>(data);
+  }
+  float* f32(size_t i, size_t* length = nullptr) { return array<float>(i, napi_float32_array, length); }
+  int32_t* i32(size_t i, size_t* length = nullptr) { return array<int32_t>(i, napi_int32_array, length); }
+  uint32_t* words(size_t i, size_t* length = nullptr) { return array<uint32_t>(i, napi_uint32_array, length); }
+
+  double number(size_t i) {
+    double v = 0;
+    if (i >= argc || napi_get_value_double(env, argv[i], &v) != napi_ok) fail("course_native: expected a number");
+    return v;
+  }
+  bool flag(size_t i) {
+    bool v = false;
+    if (i >= argc || napi_get_value_bool(env, argv[i], &v) != napi_ok) fail("course_native: expected a boolean");
+    return v;
+  }
+
+  napi_value undefined() {
+    napi_value v;
+    napi_get_undefined(env, &v);
+    return v;
+  }
+  napi_value boolean(bool b) {
+    napi_value v;
+    napi_get_boolean(env, b, &v);
+    return v;
+  }
+  napi_value string(const char* s) {
+    napi_value v;
+    napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+    return v;
+  }
+};
+
+// matMul(a, b, out, batch, batchA, batchB, M, N, K, transA, transB)
+napi_value MatMul(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  size_t na = 0, nb = 0, no = 0;
+  const float* a = c.f32(0, &na);
+  const float* b = c.f32(1, &nb);
+  float* out = c.f32(2, &no);
+  int batch = int(c.number(3)), batchA = int(c.number(4)), batchB = int(c.number(5));
+  int M = int(c.number(6)), N = int(c.number(7)), K = int(c.number(8));
+  bool transA = c.flag(9), transB = c.flag(10);
+  if (c.failed) return nullptr;
+  if (na < size_t(batchA) * M * K || nb < size_t(batchB) * K * N || no < size_t(batch) * M * N) {
+    c.fail("course_native.matMul: buffer too small");
+    return nullptr;
+  }
+  batchMatMul(a, b, out, batch, batchA, batchB, M, N, K, transA, transB);
+  return c.undefined();
+}
+
+// binary(op, a, b, out, shape, aStrides, bStrides)
+napi_value Binary(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  int op = int(c.number(0));
+  const float* a = c.f32(1);
+  const float* b = c.f32(2);
+  float* out = c.f32(3);
+  size_t rank = 0, ra = 0, rb = 0;
+  const int32_t* shape = c.i32(4, &rank);
+  const int32_t* as = c.i32(5, &ra);
+  const int32_t* bs = c.i32(6, &rb);
+  if (c.failed) return nullptr;
+  if (rank > size_t(kMaxRank) || ra != rank || rb != rank) {
+    c.fail("course_native.binary: bad rank");
+    return nullptr;
+  }
+  binary(BinaryOp(op), a, b, out, int(rank), shape, as, bs);
+  return c.undefined();
+}
+
+// unary(op, x, out)
+napi_value Unary(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  int op = int(c.number(0));
+  size_t n = 0, no = 0;
+  const float* x = c.f32(1, &n);
+  float* out = c.f32(2, &no);
+  if (c.failed) return nullptr;
+  unary(UnaryOp(op), x, out, n < no ? n : no);
+  return c.undefined();
+}
+
+// softmax(x, out, rows, cols)
+napi_value Softmax(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  const float* x = c.f32(0);
+  float* out = c.f32(1);
+  size_t rows = size_t(c.number(2)), cols = size_t(c.number(3));
+  if (c.failed) return nullptr;
+  softmax(x, out, rows, cols);
+  return c.undefined();
+}
+
+// reduce(op, x, out, pre, red, post)
+napi_value Reduce(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  int op = int(c.number(0));
+  const float* x = c.f32(1);
+  float* out = c.f32(2);
+  size_t pre = size_t(c.number(3)), red = size_t(c.number(4)), post = size_t(c.number(5));
+  if (c.failed) return nullptr;
+  reduce(ReduceOp(op), x, out, pre, red, post);
+  return c.undefined();
+}
+
+// stridedCopy(x, out, shape, strides, offset)
+napi_value StridedCopy(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  const uint32_t* x = c.words(0);
+  uint32_t* out = c.words(1);
+  size_t rank = 0, rs = 0;
+  const int32_t* shape = c.i32(2, &rank);
+  const int32_t* strides = c.i32(3, &rs);
+  size_t offset = size_t(c.number(4));
+  if (c.failed) return nullptr;
+  if (rank > size_t(kMaxRank) || rs != rank) {
+    c.fail("course_native.stridedCopy: bad rank");
+    return nullptr;
+  }
+  stridedCopy(x, out, int(rank), shape, strides, offset);
+  return c.undefined();
+}
+
+// copy2d(src, srcOffset, srcStride, dst, dstOffset, dstStride, rows, cols)
+napi_value Copy2d(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  const uint32_t* src = c.words(0);
+  size_t srcOffset = size_t(c.number(1)), srcStride = size_t(c.number(2));
+  uint32_t* dst = c.words(3);
+  size_t dstOffset = size_t(c.number(4)), dstStride = size_t(c.number(5));
+  size_t rows = size_t(c.number(6)), cols = size_t(c.number(7));
+  if (c.failed) return nullptr;
+  copy2d(src + srcOffset, srcStride, dst + dstOffset, dstStride, rows, cols);
+  return c.undefined();
+}
+
+// gather(x, indices, out, outer, axisDim, inner) -> false when an index is out of range
+napi_value Gather(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  const uint32_t* x = c.words(0);
+  size_t nIdx = 0;
+  const int32_t* idx = c.i32(1, &nIdx);
+  uint32_t* out = c.words(2);
+  size_t outer = size_t(c.number(3)), axisDim = size_t(c.number(4)), inner = size_t(c.number(5));
+  if (c.failed) return nullptr;
+  return c.boolean(gather(x, idx, out, outer, axisDim, inner, nIdx));
+}
+
+// segmentSum(x, ids, out, inner, numSegments)
+napi_value SegmentSum(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  const float* x = c.f32(0);
+  size_t n = 0;
+  const int32_t* ids = c.i32(1, &n);
+  float* out = c.f32(2);
+  size_t inner = size_t(c.number(3)), numSegments = size_t(c.number(4));
+  if (c.failed) return nullptr;
+  segmentSum(x, ids, out, n, inner, numSegments);
+  return c.undefined();
+}
+
+// adamW(p, m, v, g, lr, beta1, beta2, eps, weightDecay, biasCorrection1, biasCorrection2)
+napi_value AdamW(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  size_t n = 0, nm = 0, nv = 0, ng = 0;
+  float* p = c.f32(0, &n);
+  float* m = c.f32(1, &nm);
+  float* v = c.f32(2, &nv);
+  const float* g = c.f32(3, &ng);
+  float lr = float(c.number(4)), beta1 = float(c.number(5)), beta2 = float(c.number(6)), eps = float(c.number(7));
+  float wd = float(c.number(8)), bc1 = float(c.number(9)), bc2 = float(c.number(10));
+  if (c.failed) return nullptr;
+  if (nm != n || nv != n || ng != n) {
+    c.fail("course_native.adamW: buffers differ in length");
+    return nullptr;
+  }
+  adamW(p, m, v, g, n, lr, beta1, beta2, eps, wd, bc1, bc2);
+  return c.undefined();
+}
+
+napi_value BlasName(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  return c.string(blasName());
+}
+
+// useOpenBlas(enable) -> whether OpenBLAS is in use afterwards
+napi_value UseOpenBlas(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  bool enable = c.flag(0);
+  if (c.failed) return nullptr;
+  return c.boolean(blasUseOpenBlas(enable));
+}
+
+napi_value SetBlasThreads(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  int n = int(c.number(0));
+  if (c.failed) return nullptr;
+  blasSetThreads(n);
+  return c.undefined();
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  struct Entry {
+    const char* name;
+    napi_callback fn;
+  };
+  const Entry entries[] = {
+      {"matMul", MatMul},         {"binary", Binary},   {"unary", Unary},
+      {"softmax", Softmax},       {"reduce", Reduce},   {"stridedCopy", StridedCopy},
+      {"copy2d", Copy2d},         {"gather", Gather},   {"segmentSum", SegmentSum},
+      {"adamW", AdamW},           {"blasName", BlasName}, {"useOpenBlas", UseOpenBlas},
+      {"setBlasThreads", SetBlasThreads},
+  };
+  for (const Entry& e : entries) {
+    napi_value fn;
+    napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.fn, nullptr, &fn);
+    napi_set_named_property(env, exports, e.name, fn);
+  }
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

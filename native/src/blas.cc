@@ -1,0 +1,135 @@
+// Matrix multiply: OpenBLAS's cblas_sgemm when libopenblas.so.0 can be loaded at run time
+// (no link-time dependency, so the addon builds without BLAS headers), else a cache-blocked
+// C++ loop that the compiler vectorizes.
+#include <dlfcn.h>
+#include <algorithm>
+#include <cstring>
+#include <vector>
+#include "kernels.h"
+
+namespace course {
+namespace {
+
+enum { kRowMajor = 101, kNoTrans = 111, kTrans = 112 };
+using SgemmFn = void (*)(int order, int transA, int transB, int M, int N, int K, float alpha,
+                         const float* A, int lda, const float* B, int ldb, float beta, float* C,
+                         int ldc);
+using SetThreadsFn = void (*)(int);
+
+struct OpenBlas {
+  SgemmFn sgemm = nullptr;
+  SetThreadsFn setThreads = nullptr;
+  OpenBlas() {
+    const char* names[] = {"libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0"};
+    for (const char* name : names) {
+      void* lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+      if (!lib) continue;
+      sgemm = reinterpret_cast<SgemmFn>(dlsym(lib, "cblas_sgemm"));
+      setThreads = reinterpret_cast<SetThreadsFn>(dlsym(lib, "openblas_set_num_threads"));
+      if (sgemm) return;
+      dlclose(lib);
+    }
+  }
+};
+
+OpenBlas& openBlas() {
+  static OpenBlas instance;
+  return instance;
+}
+
+bool useOpenBlas = true;
+
+// C[M,N] = A[M,K] * B[K,N], all row-major and contiguous.
+void builtinGemm(const float* A, const float* B, float* C, int M, int N, int K) {
+  std::fill(C, C + size_t(M) * N, 0.0f);
+  const int kBlockK = 128, kBlockN = 512;
+  for (int k0 = 0; k0 < K; k0 += kBlockK) {
+    int k1 = std::min(K, k0 + kBlockK);
+    for (int j0 = 0; j0 < N; j0 += kBlockN) {
+      int j1 = std::min(N, j0 + kBlockN);
+      for (int i = 0; i < M; i++) {
+        float* __restrict c = C + size_t(i) * N;
+        const float* a = A + size_t(i) * K;
+        int k = k0;
+        for (; k + 4 <= k1; k += 4) {
+          const float a0 = a[k], a1 = a[k + 1], a2 = a[k + 2], a3 = a[k + 3];
+          const float* __restrict b0 = B + size_t(k) * N;
+          const float* __restrict b1 = b0 + N;
+          const float* __restrict b2 = b1 + N;
+          const float* __restrict b3 = b2 + N;
+          for (int j = j0; j < j1; j++) c[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];
+        }
+        for (; k < k1; k++) {
+          const float ak = a[k];
+          const float* __restrict bk = B + size_t(k) * N;
+          for (int j = j0; j < j1; j++) c[j] += ak * bk[j];
+        }
+      }
+    }
+  }
+}
+
+void transposeInto(const float* src, float* dst, int rows, int cols) {
+  const int kTile = 32;
+  for (int i0 = 0; i0 < rows; i0 += kTile)
+    for (int j0 = 0; j0 < cols; j0 += kTile)
+      for (int i = i0; i < std::min(rows, i0 + kTile); i++)
+        for (int j = j0; j < std::min(cols, j0 + kTile); j++) dst[size_t(j) * rows + i] = src[size_t(i) * cols + j];
+}
+
+void builtinMatMul(const float* a, const float* b, float* out, int M, int N, int K, bool transA,
+                   bool transB, std::vector<float>& scratchA, std::vector<float>& scratchB) {
+  if (transA) {
+    scratchA.resize(size_t(M) * K);
+    transposeInto(a, scratchA.data(), K, M);
+    a = scratchA.data();
+  }
+  if (transB) {
+    scratchB.resize(size_t(K) * N);
+    transposeInto(b, scratchB.data(), N, K);
+    b = scratchB.data();
+  }
+  builtinGemm(a, b, out, M, N, K);
+}
+
+}  // namespace
+
+const char* blasName() { return useOpenBlas && openBlas().sgemm ? "openblas" : "builtin"; }
+
+bool blasUseOpenBlas(bool enable) {
+  useOpenBlas = enable;
+  return useOpenBlas && openBlas().sgemm;
+}
+
+void blasSetThreads(int n) {
+  if (openBlas().setThreads) openBlas().setThreads(n);
+}
+
+void batchMatMul(const float* a, const float* b, float* out, int batch, int batchA, int batchB,
+                 int M, int N, int K, bool transA, bool transB) {
+  const size_t aSize = size_t(M) * K, bSize = size_t(K) * N, outSize = size_t(M) * N;
+  if (K == 0) {
+    std::fill(out, out + outSize * batch, 0.0f);
+    return;
+  }
+  SgemmFn sgemm = useOpenBlas ? openBlas().sgemm : nullptr;
+  // One big GEMM when B is shared and A's batches are contiguous rows (x @ W for x [B,T,C]).
+  if (batchB == 1 && batchA == batch && !transA && batch > 1) {
+    M *= batch;
+    batch = batchA = 1;
+  }
+  std::vector<float> scratchA, scratchB;
+  for (int i = 0; i < batch; i++) {
+    const float* ai = a + (i % batchA) * aSize;
+    const float* bi = b + (i % batchB) * bSize;
+    float* oi = out + i * outSize;
+    if (sgemm) {
+      sgemm(kRowMajor, transA ? kTrans : kNoTrans, transB ? kTrans : kNoTrans, M, N, K, 1.0f, ai,
+            transA ? M : K, bi, transB ? K : N, 0.0f, oi, N);
+    } else {
+      builtinMatMul(ai, bi, oi, M, N, K, transA, transB, scratchA, scratchB);
+    }
+  }
+}
+
+}  // namespace course

@@ -1,0 +1,57 @@
+// Plain C++ kernels on contiguous float32 (and 4-byte int32) buffers. The N-API glue in
+// addon.cc unwraps typed arrays and calls these; all shape logic beyond a few integers
+// lives in TypeScript (lib/native).
+#pragma once
+#include <cstdint>
+#include <cstddef>
+
+namespace course {
+
+constexpr int kMaxRank = 8;
+
+// ---- blas.cc ----
+// "openblas" when libopenblas was found at run time, else "builtin".
+const char* blasName();
+bool blasUseOpenBlas(bool enable);  // returns whether OpenBLAS is now in use
+void blasSetThreads(int n);
+// out[b] = op(A[b % batchA]) x op(B[b % batchB]) for b < batch; A is M x K (K x M if
+// transA), B is K x N (N x K if transB), row-major.
+void batchMatMul(const float* a, const float* b, float* out, int batch, int batchA, int batchB,
+                 int M, int N, int K, bool transA, bool transB);
+
+// ---- elementwise.cc ----
+enum BinaryOp { kAdd, kSub, kMul, kDiv, kMax, kMin, kSquaredDiff, kPow };
+// out = a op b, with a/b strides per output dim (0 where broadcast).
+void binary(BinaryOp op, const float* a, const float* b, float* out, int rank, const int* shape,
+            const int* aStrides, const int* bStrides);
+enum UnaryOp { kExp, kLog, kSqrt, kRsqrt, kTanh, kNeg, kSquare, kAbs, kRelu, kSigmoid,
+               kReciprocal, kErf, kLog1p, kExpm1, kSoftplus, kStep, kSin, kCos, kSign };
+void unary(UnaryOp op, const float* x, float* out, size_t n);
+void softmax(const float* x, float* out, size_t rows, size_t cols);
+
+// ---- reduce.cc ----
+enum ReduceOp { kSum, kMean, kMaxR, kMinR, kProd };
+// x viewed as [pre, red, post]; out is [pre, post].
+void reduce(ReduceOp op, const float* x, float* out, size_t pre, size_t red, size_t post);
+
+// ---- layout.cc (dtype-agnostic: moves 4-byte elements) ----
+// out[i] = x[offset + sum_d idx_d * strides[d]] for the output index idx over shape.
+void stridedCopy(const uint32_t* x, uint32_t* out, int rank, const int* shape, const int* strides,
+                 size_t offset);
+// Copy a rows x cols block between row-major buffers with the given row strides.
+void copy2d(const uint32_t* src, size_t srcStride, uint32_t* dst, size_t dstStride, size_t rows,
+            size_t cols);
+// x is [outer, axisDim, inner]; out is [outer, nIdx, inner]. Returns false on a bad index.
+bool gather(const uint32_t* x, const int32_t* idx, uint32_t* out, size_t outer, size_t axisDim,
+            size_t inner, size_t nIdx);
+// out[numSegments, inner] = sum of rows of x[n, inner] by ids (ids out of range are dropped).
+void segmentSum(const float* x, const int32_t* ids, float* out, size_t n, size_t inner,
+                size_t numSegments);
+
+// ---- fused.cc ----
+// In-place AdamW (torch.optim.AdamW): p -= lr * (mHat / (sqrt(vHat) + eps) + wd * p).
+void adamW(float* p, float* m, float* v, const float* g, size_t n, float lr, float beta1,
+           float beta2, float eps, float weightDecay, float biasCorrection1,
+           float biasCorrection2);
+
+}  // namespace course

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// Builds the native cpu kernels (native/ -> native/build/Release/course_native.node) when they
+// are missing or their sources, Node or the CPU changed. Never fails the caller: on any error
+// it prints one warning line and exits 0, and lib/native falls back to the stock JS kernels.
+// Usage: node scripts/build-native.mjs [--force] [--quiet]
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const nativeDir = join(root, "native");
+const output = join(nativeDir, "build", "Release", "course_native.node");
+const stampFile = join(nativeDir, "build", "stamp.txt");
+const force = process.argv.includes("--force");
+const quiet = process.argv.includes("--quiet");
+
+function log(message) {
+  if (!quiet) console.log(message);
+}
+
+function sourceFiles() {
+  const src = join(nativeDir, "src");
+  return ["binding.gyp", ...readdirSync(src).sort().map((f) => join("src", f))];
+}
+
+// -march=native code is only valid on the CPU it was built for, so the CPU is part of the stamp.
+function stamp() {
+  const hash = createHash("sha256");
+  for (const file of sourceFiles()) hash.update(file).update(readFileSync(join(nativeDir, file)));
+  hash.update(process.version).update(process.arch);
+  try {
+    const cpu = readFileSync("/proc/cpuinfo", "utf8");
+    hash.update(cpu.match(/^model name.*$/m)?.[0] ?? "").update(cpu.match(/^flags.*$/m)?.[0] ?? "");
+  } catch {
+    // not Linux: the model is unknown, rebuilds rely on sources only
+  }
+  return hash.digest("hex");
+}
+
+function run(command, args) {
+  const result = spawnSync(command, args, { cwd: nativeDir, encoding: "utf8", stdio: "pipe" });
+  return { ok: result.status === 0, output: `${result.stdout ?? ""}${result.stderr ?? ""}${result.error?.message ?? ""}` };
+}
+
+// Node's own headers (Debian's nodejs ships them in <prefix>/include/node), so node-gyp needs no download.
+function nodePrefix() {
+  const prefix = resolve(dirname(process.execPath), "..");
+  return existsSync(join(prefix, "include", "node", "node_api.h")) ? prefix : null;
+}
+
+function nodeGypScript() {
+  const candidates = [
+    process.env.npm_config_node_gyp,
+    join(dirname(process.execPath), "..", "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
+    join(dirname(process.execPath), "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
+  ];
+  return candidates.find((c) => c && existsSync(c)) ?? null;
+}
+
+function buildWithNodeGyp() {
+  const script = nodeGypScript();
+  if (!script) return { ok: false, output: "node-gyp not found" };
+  const prefix = nodePrefix();
+  return run(process.execPath, [script, "rebuild", ...(prefix ? [`--nodedir=${prefix}`] : [])]);
+}
+
+// Same flags as binding.gyp, for machines where node-gyp (or its Python) is missing.
+function buildWithCompiler() {
+  const prefix = nodePrefix();
+  if (!prefix) return { ok: false, output: "node headers not found" };
+  mkdirSync(dirname(output), { recursive: true });
+  const sources = sourceFiles().filter((f) => f.endsWith(".cc"));
+  return run(process.env.CXX ?? "g++", [
+    "-O3", "-std=c++17", "-fno-trapping-math", "-fno-math-errno", "-march=native", "-fPIC", "-shared",
+    "-DNAPI_VERSION=8", "-DNODE_GYP_MODULE_NAME=course_native", `-I${join(prefix, "include", "node")}`,
+    ...sources, "-o", output, "-ldl", "-lpthread",
+  ]);
+}
+
+function main() {
+  const wanted = stamp();
+  if (!force && existsSync(output) && existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === wanted) {
+    log("native kernels: up to date");
+    return;
+  }
+  log("native kernels: building (node-gyp)...");
+  let result = buildWithNodeGyp();
+  if (!result.ok) {
+    log("native kernels: node-gyp failed, trying the compiler directly...");
+    result = buildWithCompiler();
+  }
+  if (!result.ok || !existsSync(output)) {
+    const reason = result.output.trim().split("\n").filter((l) => /error/i.test(l))[0] ?? result.output.trim().split("\n").pop();
+    console.warn(`warning: native cpu kernels not built (${reason}); tfjs cpu uses its stock JS kernels`);
+    return;
+  }
+  writeFileSync(stampFile, `${wanted}\n`);
+  log(`native kernels: built ${output}`);
+}
+
+try {
+  main();
+} catch (error) {
+  console.warn(`warning: native cpu kernels not built (${error.message}); tfjs cpu uses its stock JS kernels`);
+}
