@@ -1,1 +1,31 @@
-export {};
+/**
+ * Training, as nanoGPT's train.py.
+ *
+ *   const trainer = new Trainer(model, { train, val }, { maxIters: 2000, learningRate: 1e-3, ... }, [terminalProgress()]);
+ *   const result = await trainer.run();        // { iter, interrupted, losses: StepInfo[], evals, checkpoint }
+ *   const again = Trainer.fromCheckpoint("out/x/ckpt.safetensors", { train, val }, { maxIters: 4000 });
+ *
+ * Trainer(model, data, config?, callbacks?): .run(), .step(), .evaluate(), .saveCheckpoint(path?),
+ *   .stop(), .dispose(), .iter, .evals, .bestValLoss, .optimizer, .rng, .config; static fromCheckpoint(path, data, overrides?, callbacks?)
+ * TrainerCallbacks { onStart, onStep(StepInfo), onEval(EvalInfo), onCheckpoint, onEnd }
+ *   terminalProgress({ stream?, logInterval? })  progress bar on stderr
+ *   lossChart(target: { plot(fig) }, { everyMs? })  live plotly chart, e.g. lossChart(liveDisplay())
+ * NonFiniteLossError { iter, quantity: "loss" | "gradient norm", value }
+ * TrainConfig, TRAIN_DEFAULTS, trainConfig(partial); PRESETS["shakespeare-char" | "shakespeare-char-cpu"]: TrainPreset
+ * Pieces: getBatch(data, blockSize, batchSize, rng) → { x, y }; estimateLoss(model, data, { batchSize, iters, rng });
+ *   estimateLosses(model, { train, val }, { batchSize, iters, seed }); lossAndGrads(model, x, y, { training?, rng?, lossScale? });
+ *   AdamW(params, config?, decays?) with .step(grads, { learningRate?, gradScale? }), .getState(), .setState();
+ *   learningRateAt(iter, schedule); globalNorm(grads); clipScale(norm, maxNorm); clipGradNorm(grads, maxNorm);
+ *   saveCheckpoint(path, model, state); loadCheckpoint(path) → { model, state }.
+ */
+export * from "./batch.js";
+export * from "./schedule.js";
+export * from "./clip.js";
+export * from "./adamw.js";
+export * from "./gradients.js";
+export * from "./evaluate.js";
+export * from "./config.js";
+export * from "./presets.js";
+export * from "./checkpoint.js";
+export * from "./trainer.js";
+export * from "./progress.js";

@@ -11,8 +11,8 @@
  *
  * Exports: GPT, GPTConfig, GPT2_SMALL, gptConfig(partial), ForwardOptions, ForwardResult, GPTOptions,
  * gptParamSpecs(config), initParamValues(config, rng), gptWeights(model), setGPTWeights(model, weights),
- * saveGPT(model, path, metadata?), loadGPT(path), and the layers: linear, layerNorm, gelu, embedding,
- * crossEntropy, dropout.
+ * saveGPT(model, path, metadata?), loadGPT(path), and the layers: linear, layerNorm, gelu, crossEntropy,
+ * dropout.
  */
 export * from "./config.js";
 export * from "./params.js";

@@ -1,7 +1,7 @@
 /**
  * The building blocks of a GPT as plain functions of tensors. Where tfjs-core has no op (GELU,
- * cross-entropy from integer targets) or its gradient would need a kernel that some backends lack
- * (the embedding's), the op is written here with an explicit gradient.
+ * cross-entropy from integer targets) or differentiating through its pieces would take many more
+ * ops than the written-out derivative (LayerNorm), the op comes with an explicit gradient.
  */
 import * as tf from "@tensorflow/tfjs-core";
 
@@ -18,14 +18,33 @@ export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D):
   return tf.fused.matMul({ a: x, b: weight, transposeB: true, bias }) as tf.Tensor2D;
 }
 
-/** LayerNorm over the last axis (eps 1e-5 as PyTorch), with optional bias. */
+/**
+ * LayerNorm over the last axis (eps 1e-5 as PyTorch), with optional bias. The backward pass is
+ * written out (as in Karpathy's "Becoming a backprop ninja"): with x̂ = (x − mean)·rstd,
+ *   dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)),  dx̂ = dy · weight,
+ * a handful of ops where differentiating through mean and variance takes about thirty.
+ */
 export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor1D, bias?: tf.Tensor1D, eps = 1e-5): tf.Tensor2D {
-  return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, -1, true);
-    const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
-    const scaled = tf.mul(normalised, weight);
-    return (bias ? tf.add(scaled, bias) : scaled) as tf.Tensor2D;
-  });
+  const normalise = tf.customGrad(((input: tf.Tensor, gain: tf.Tensor, save: tf.GradSaveFunc) => {
+    const centred = tf.sub(input, tf.mean(input, -1, true));
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), eps));
+    const xHat = tf.mul(centred, rstd);
+    save([xHat, rstd, gain]);
+    return {
+      value: tf.mul(xHat, gain),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xHatS, rstdS, gainS] = saved;
+        const dxHat = tf.mul(dy, gainS);
+        const dx = tf.mul(
+          tf.sub(tf.sub(dxHat, tf.mean(dxHat, -1, true)), tf.mul(xHatS, tf.mean(tf.mul(dxHat, xHatS), -1, true))),
+          rstdS,
+        );
+        return [dx, tf.sum(tf.mul(dy, xHatS), 0)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const scaled = normalise(x, weight) as tf.Tensor2D;
+  return bias ? tf.add(scaled, bias) : scaled;
 }
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -47,23 +66,6 @@ export const gelu = withGradient((x, save) => {
     },
   };
 });
-
-/**
- * Rows of an embedding table: weight[ids]. The gradient adds each row of dy into the row it was
- * read from (scatterND sums duplicate indices), which every backend implements.
- * (Tensors a gradient needs are passed through `save`: the forward pass's other tensors are
- * disposed before the backward pass runs.)
- */
-export function embedding(weight: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
-  const lookup = withGradient((table, save) => {
-    save([ids]);
-    return {
-      value: tf.gather(table, ids),
-      gradFunc: (dy, saved) => [tf.scatterND(tf.expandDims(saved[0], 1), dy, table.shape)],
-    };
-  });
-  return lookup(weight) as tf.Tensor2D;
-}
 
 /**
  * Mean cross-entropy of logits (N, V) against integer targets (N): the mean of −log softmax(logits)[target].

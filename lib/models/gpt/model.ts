@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../../util/random.js";
 import { gptConfig, type GPTConfig } from "./config.js";
 import { gptParamSpecs, initParamValues } from "./params.js";
-import { crossEntropy, dropout, embedding, gelu, layerNorm, linear } from "./layers.js";
+import { crossEntropy, dropout, gelu, layerNorm, linear } from "./layers.js";
 
 export interface ForwardOptions {
   /** Apply dropout (training mode). Default false: evaluation. */
@@ -66,8 +66,9 @@ export class GPT {
     const drop = this.dropoutFor(options);
     return tf.tidy(() => {
       const p = this.params;
-      const tokens = embedding(p["transformer.wte.weight"] as tf.Tensor2D, tf.reshape(idx, [-1]));
-      const positions = tf.slice(p["transformer.wpe.weight"], [0, 0], [T, C]);
+      const tokens = tf.gather(p["transformer.wte.weight"], tf.reshape(idx, [-1])); // (B·T, C)
+      const wpe = p["transformer.wpe.weight"];
+      const positions = T === blockSize ? wpe : tf.slice(wpe, [0, 0], [T, C]); // (T, C)
       let x = drop(tf.reshape(tf.add(tf.reshape(tokens, [B, T, C]), positions), [B * T, C]) as tf.Tensor2D);
       for (let layer = 0; layer < this.config.nLayer; layer++) {
         const h = `transformer.h.${layer}`;
