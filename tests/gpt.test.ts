@@ -1,0 +1,254 @@
+// The GPT model: forward logits, loss and every parameter gradient against an independent PyTorch
+// implementation (tests/reference/gpt_reference.py, float64), plus init, dropout, I/O and memory.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { tf, useBackend } from "../lib/engine/index.js";
+import { loadSafetensors, saveSafetensors } from "../lib/io/index.js";
+import { GPT, crossEntropy, gelu, gptParamSpecs, loadGPT, saveGPT, type GPTConfig } from "../lib/models/gpt/index.js";
+import { Rng } from "../lib/util/random.js";
+
+const PYTHON = "/usr/bin/python3";
+const hasTorch = spawnSync(PYTHON, ["-c", "import torch"]).status === 0;
+if (!hasTorch) console.warn(`SKIPPING PyTorch parity tests: ${PYTHON} cannot import torch (apt-get install python3-torch)`);
+
+function runReference(script: string, args: string[]): void {
+  const result = spawnSync(PYTHON, [join("tests/reference", script), ...args], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`${script} failed:\n${result.stderr}`);
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
+const tiny: GPTConfig = { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true };
+
+function batch(B: number, T: number, vocab: number, seed: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
+  const rng = new Rng(seed);
+  const ids = (n: number) => Int32Array.from({ length: n }, () => rng.randint(0, vocab));
+  return { x: tf.tensor2d(ids(B * T), [B, T], "int32"), y: tf.tensor2d(ids(B * T), [B, T], "int32") };
+}
+
+/** Non-trivial LayerNorm gains and biases (they start at exactly 1 and 0). */
+function perturbVectors(model: GPT, seed: number): void {
+  const rng = new Rng(seed);
+  for (const v of Object.values(model.params)) {
+    if (v.rank !== 1) continue;
+    const noise = Float32Array.from({ length: v.size }, () => 0.2 * rng.normal());
+    tf.tidy(() => v.assign(tf.add(v, tf.tensor(noise, v.shape))));
+  }
+}
+
+beforeAll(async () => {
+  await useBackend("cpu");
+});
+
+describe("GPT vs PyTorch", () => {
+  const cases: [string, Partial<GPTConfig>, number][] = [
+    ["with biases, full block", { bias: true }, 8],
+    ["without biases, shorter sequence than the block", { bias: false }, 5],
+  ];
+  for (const [label, overrides, T] of cases) {
+    it.skipIf(!hasTorch)(`logits, loss and all gradients agree within 1e-4 (${label})`, () => {
+      const dir = mkdtempSync(join(tmpdir(), "gpt-parity-"));
+      const model = new GPT({ ...tiny, ...overrides }, { seed: 7 });
+      perturbVectors(model, 8);
+      const { x, y } = batch(3, T, tiny.vocabSize, 9);
+      saveGPT(model, join(dir, "weights.safetensors"));
+      saveSafetensors(join(dir, "batch.safetensors"), {
+        x: { dtype: "I32", shape: x.shape, data: x.dataSync() as Int32Array },
+        y: { dtype: "I32", shape: y.shape, data: y.dataSync() as Int32Array },
+      });
+      runReference("gpt_reference.py", [join(dir, "weights.safetensors"), join(dir, "batch.safetensors"), join(dir, "out.safetensors")]);
+      const ref = loadSafetensors(join(dir, "out.safetensors")).tensors;
+
+      const names = Object.keys(model.params);
+      const variables = names.map((n) => model.params[n]);
+      const { logits, loss } = model.forward(x, y);
+      const { grads } = tf.variableGrads(() => model.forward(x, y).loss!, variables);
+      expect(logits.shape).toEqual([3, T, tiny.vocabSize]);
+      expect(maxAbsDiff(logits.dataSync(), ref.logits.data as Float64Array)).toBeLessThan(1e-4);
+      expect(Math.abs(loss!.dataSync()[0] - Number(ref.loss.data[0]))).toBeLessThan(1e-4);
+      // The loss is not trivially near log(vocab): the weights and batch matter.
+      expect(Number(ref.loss.data[0])).toBeGreaterThan(0.5);
+      const refGradNames = Object.keys(ref).filter((k) => k.startsWith("grad.")).map((k) => k.slice(5));
+      expect(refGradNames.sort()).toEqual([...names].sort());
+      let worst = 0;
+      names.forEach((name, i) => {
+        const ours = grads[variables[i].name].dataSync();
+        const theirs = ref[`grad.${name}`].data as Float64Array;
+        expect(Math.max(...Array.from(theirs, Math.abs)), `${name} has a non-zero gradient`).toBeGreaterThan(1e-6);
+        worst = Math.max(worst, maxAbsDiff(ours, theirs));
+      });
+      console.log(`GPT parity (${label}): max |grad error| ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(1e-4);
+      tf.dispose([x, y, logits, loss!, ...Object.values(grads)]);
+      model.dispose();
+    });
+  }
+});
+
+describe("GPT", () => {
+  it("has nanoGPT's parameter names, shapes and count", () => {
+    const names = gptParamSpecs({ ...tiny, nLayer: 1 }).map((s) => `${s.name} ${s.shape.join("x")}`);
+    expect(names).toEqual([
+      "transformer.wte.weight 11x16",
+      "transformer.wpe.weight 8x16",
+      "transformer.h.0.ln_1.weight 16",
+      "transformer.h.0.ln_1.bias 16",
+      "transformer.h.0.attn.c_attn.weight 48x16",
+      "transformer.h.0.attn.c_attn.bias 48",
+      "transformer.h.0.attn.c_proj.weight 16x16",
+      "transformer.h.0.attn.c_proj.bias 16",
+      "transformer.h.0.ln_2.weight 16",
+      "transformer.h.0.ln_2.bias 16",
+      "transformer.h.0.mlp.c_fc.weight 64x16",
+      "transformer.h.0.mlp.c_fc.bias 64",
+      "transformer.h.0.mlp.c_proj.weight 16x64",
+      "transformer.h.0.mlp.c_proj.bias 16",
+      "transformer.ln_f.weight 16",
+      "transformer.ln_f.bias 16",
+    ]);
+    // nanoGPT's CPU config (vocab 65, no biases): 12·L·C² + 2·L·C + C (blocks, LayerNorms) + V·C, wpe excluded.
+    const model = new GPT({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false });
+    expect(model.numParams()).toBe(12 * 4 * 128 * 128 + 2 * 4 * 128 + 128 + 65 * 128);
+    expect(model.numParams(false)).toBe(model.numParams() + 64 * 128);
+    model.dispose();
+  });
+
+  it("initialises as GPT-2: N(0, 0.02), residual projections N(0, 0.02/sqrt(2·nLayer)), LayerNorm 1, biases 0", () => {
+    const model = new GPT({ vocabSize: 64, blockSize: 32, nLayer: 3, nHead: 2, nEmbd: 64, dropout: 0, bias: true }, { seed: 1 });
+    const std = (name: string) => {
+      const v = model.params[name].dataSync();
+      let sum = 0;
+      let sq = 0;
+      for (const x of v) (sum += x), (sq += x * x);
+      return Math.sqrt(sq / v.length - (sum / v.length) ** 2);
+    };
+    expect(std("transformer.wte.weight")).toBeCloseTo(0.02, 3);
+    expect(std("transformer.h.1.mlp.c_fc.weight")).toBeCloseTo(0.02, 3);
+    expect(std("transformer.h.1.mlp.c_proj.weight")).toBeCloseTo(0.02 / Math.sqrt(6), 3);
+    expect(std("transformer.h.2.attn.c_proj.weight")).toBeCloseTo(0.02 / Math.sqrt(6), 3);
+    expect(Array.from(model.params["transformer.h.0.ln_1.weight"].dataSync()).every((v) => v === 1)).toBe(true);
+    expect(Array.from(model.params["transformer.h.0.attn.c_attn.bias"].dataSync()).every((v) => v === 0)).toBe(true);
+    // The seed fixes the weights.
+    const again = new GPT(model.config, { seed: 1 });
+    const other = new GPT(model.config, { seed: 2 });
+    const first = model.params["transformer.wte.weight"].dataSync();
+    expect(again.params["transformer.wte.weight"].dataSync()).toEqual(first);
+    expect(other.params["transformer.wte.weight"].dataSync()).not.toEqual(first);
+    [model, again, other].forEach((m) => m.dispose());
+  });
+
+  it("lastPositionOnly gives the last row of the full logits", () => {
+    const model = new GPT(tiny, { seed: 3 });
+    const { x } = batch(2, 6, tiny.vocabSize, 4);
+    const full = model.forward(x).logits;
+    const last = model.forward(x, undefined, { lastPositionOnly: true }).logits;
+    expect(last.shape).toEqual([2, 1, tiny.vocabSize]);
+    const expected = tf.slice(full, [0, 5, 0], [2, 1, tiny.vocabSize]);
+    expect(maxAbsDiff(last.dataSync(), expected.dataSync())).toBeLessThan(1e-6);
+    tf.dispose([x, full, last, expected]);
+    model.dispose();
+  });
+
+  it("is causal: changing a later token leaves earlier logits unchanged", () => {
+    const model = new GPT(tiny, { seed: 3 });
+    const a = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8]], [1, 8], "int32");
+    const b = tf.tensor2d([[1, 2, 3, 4, 9, 9, 9, 9]], [1, 8], "int32");
+    const la = model.forward(a).logits.arraySync()[0];
+    const lb = model.forward(b).logits.arraySync()[0];
+    expect(maxAbsDiff(la.slice(0, 4).flat(), lb.slice(0, 4).flat())).toBe(0);
+    expect(maxAbsDiff(la[4], lb[4])).toBeGreaterThan(1e-4);
+    tf.dispose([a, b]);
+    model.dispose();
+  });
+
+  it("applies seeded dropout only in training mode", () => {
+    const model = new GPT({ ...tiny, dropout: 0.3 }, { seed: 5 });
+    const noDropout = new GPT({ ...tiny, dropout: 0 }, { seed: 5 });
+    const { x, y } = batch(2, 8, tiny.vocabSize, 6);
+    const loss = (m: GPT, options = {}) => {
+      const out = m.forward(x, y, options);
+      const value = out.loss!.dataSync()[0];
+      tf.dispose([out.logits, out.loss!]);
+      return value;
+    };
+    const evalLoss = loss(model);
+    expect(evalLoss).toBe(loss(noDropout));
+    const trainA = loss(model, { training: true, rng: new Rng(1) });
+    const trainB = loss(model, { training: true, rng: new Rng(1) });
+    const trainC = loss(model, { training: true, rng: new Rng(2) });
+    expect(trainA).toBe(trainB);
+    expect(trainA).not.toBe(trainC);
+    expect(trainA).not.toBe(evalLoss);
+    expect(() => model.forward(x, y, { training: true })).toThrow(/rng/);
+    tf.dispose([x, y]);
+    model.dispose();
+    noDropout.dispose();
+  });
+
+  it("saves and loads weights bit-exactly", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gpt-io-"));
+    const model = new GPT(tiny, { seed: 11 });
+    perturbVectors(model, 12);
+    saveGPT(model, join(dir, "m.safetensors"));
+    const loaded = loadGPT(join(dir, "m.safetensors"));
+    expect(loaded.config).toEqual(model.config);
+    for (const [name, v] of Object.entries(model.params)) {
+      expect(loaded.params[name].dataSync(), name).toEqual(v.dataSync());
+    }
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it("leaves no tensors behind in forward and backward", () => {
+    const model = new GPT({ ...tiny, dropout: 0.1 }, { seed: 1 });
+    const { x, y } = batch(2, 8, tiny.vocabSize, 2);
+    const rng = new Rng(3);
+    const run = () => {
+      const { value, grads } = tf.variableGrads(() => model.forward(x, y, { training: true, rng }).loss!);
+      tf.dispose([value, ...Object.values(grads)]);
+      const out = model.forward(x, undefined, { lastPositionOnly: true });
+      out.logits.dispose();
+    };
+    run();
+    const before = tf.memory().numTensors;
+    run();
+    run();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});
+
+describe("layers", () => {
+  it("GELU is exact (erf form) with the matching gradient", () => {
+    // Φ(1) = 0.841344746…, φ(1) = 0.241970725…; gelu'(x) = Φ(x) + x·φ(x).
+    const x = tf.tensor1d([-2, -0.5, 0, 1, 3]);
+    const cdf = [0.0227501319, 0.3085375387, 0.5, 0.8413447461, 0.9986501020];
+    const pdf = [0.0539909665, 0.3520653268, 0.3989422804, 0.2419707245, 0.0044318484];
+    const xs = [-2, -0.5, 0, 1, 3];
+    expect(maxAbsDiff(gelu(x).dataSync(), xs.map((v, i) => v * cdf[i]))).toBeLessThan(1e-6);
+    const grad = tf.grad((t: tf.Tensor) => tf.sum(gelu(t)))(x);
+    expect(maxAbsDiff(grad.dataSync(), xs.map((v, i) => cdf[i] + v * pdf[i]))).toBeLessThan(1e-6);
+    tf.dispose([x, grad]);
+  });
+
+  it("cross-entropy is the mean of -log softmax at the targets, with gradient (softmax - onehot)/N", () => {
+    const logits = tf.tensor2d([[1, 2, 3], [0, 0, 0]]);
+    const targets = tf.tensor1d([2, 0], "int32");
+    const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
+    const expected = ((lse - 3) + Math.log(3)) / 2;
+    expect(crossEntropy(logits, targets).dataSync()[0]).toBeCloseTo(expected, 6);
+    const grad = tf.grad((l: tf.Tensor) => crossEntropy(l as tf.Tensor2D, targets))(logits);
+    const p = [1, 2, 3].map((v) => Math.exp(v - lse));
+    expect(maxAbsDiff(grad.dataSync(), [p[0] / 2, p[1] / 2, (p[2] - 1) / 2, (1 / 3 - 1) / 2, 1 / 6, 1 / 6])).toBeLessThan(1e-6);
+    tf.dispose([logits, targets, grad]);
+  });
+});
