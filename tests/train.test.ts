@@ -204,7 +204,7 @@ describe("training a GPT", () => {
     expect(full.evals.map((e) => e.iter)).toEqual([0, 4, 8, 12]);
     expect(full.evals[3].val).toBeLessThan(full.evals[0].val);
 
-    const first = new Trainer(model(), data, { ...config, outDir: dir }, [{ onStep: (s) => s.iter === 5 && first.stop() }]);
+    const first: Trainer = new Trainer(model(), data, { ...config, outDir: dir }, [{ onStep: (s) => s.iter === 5 && first.stop() }]);
     const part = await first.run();
     expect(part.interrupted).toBe(true);
     expect(part.iter).toBe(6);
