@@ -12,7 +12,7 @@ import {
   type UseBackendOptions,
 } from "./types.js";
 import { setupWasm } from "./wasm.js";
-import { probeWebGpu, setupWebGpu, shutdownWebGpu } from "./webgpu.js";
+import { probeWebGpu, setupWebGpu, shutdownWebGpu } from "./webgpu-backend.js";
 
 registerGradients();
 

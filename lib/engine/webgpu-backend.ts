@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+// Not named webgpu.ts: tslab resolves a bare import("webgpu") next to the importing file first.
 import { firstLine } from "./modules.js";
 import { BackendUnavailable, type AdapterDescription, type EngineInfo, type UseBackendOptions } from "./types.js";
 
@@ -59,7 +60,7 @@ export async function setupWebGpu(options: UseBackendOptions = {}): Promise<Engi
   if (tf.findBackendFactory("webgpu") != null) tf.removeBackend("webgpu"); // the package's own, if it registered one
   tf.registerBackend("webgpu", async () => {
     device = await adapter.requestDevice(deviceDescriptor(adapter));
-    return new WebGPUBackend(device as never, adapter.info as never);
+    return explainSyncReads(new WebGPUBackend(device as never, adapter.info as never));
   });
   try {
     if (!(await tf.setBackend("webgpu"))) throw new Error("tf.setBackend('webgpu') returned false");
@@ -96,6 +97,27 @@ export async function shutdownWebGpu(): Promise<void> {
   device = undefined;
   current = undefined;
   releaseGpu();
+}
+
+/**
+ * tfjs reads GPU tensors synchronously (dataSync, arraySync) through an OffscreenCanvas,
+ * which Node does not have: say so plainly instead of "OffscreenCanvas is not defined".
+ */
+function explainSyncReads<B extends tf.KernelBackend>(backend: B): B {
+  const readSync = backend.readSync.bind(backend);
+  (backend as unknown as { hasReadSyncWarned: boolean }).hasReadSyncWarned = true; // its warning only says "slow"
+  backend.readSync = (dataId) => {
+    try {
+      return readSync(dataId);
+    } catch (error) {
+      if (!(error instanceof ReferenceError) || !/OffscreenCanvas/.test(error.message)) throw error;
+      throw new Error(
+        "The webgpu backend cannot read a GPU tensor synchronously under Node (dataSync, arraySync, bufferSync): " +
+          "use `await tensor.data()` or `await tensor.array()`",
+      );
+    }
+  };
+  return backend;
 }
 
 function allowSoftware(options: UseBackendOptions): boolean {
@@ -153,7 +175,8 @@ function describe(adapter: GpuAdapter): AdapterDescription {
 function describeAdapter(adapter: AdapterDescription): string {
   const name = adapter.description || adapter.device || "unnamed adapter";
   const details = [adapter.vendor, adapter.architecture].filter((part) => part.length > 0).join(", ");
-  return `${name}${details ? ` (${details})` : ""}${adapter.software ? ", software" : ""}`;
+  const software = adapter.software && adapter.architecture !== "software" ? ", software adapter" : "";
+  return `${name}${details ? ` (${details})` : ""}${software}`;
 }
 
 /** The device tfjs itself would request: the adapter's full limits for big buffers and workgroups. */
