@@ -16,7 +16,8 @@
  *   estimateLosses(model, { train, val }, { batchSize, iters, seed }); lossAndGrads(model, x, y, { training?, rng?, lossScale? });
  *   AdamW(params, config?, decays?) with .step(grads, { learningRate?, gradScale? }), .getState(), .setState();
  *   learningRateAt(iter, schedule); globalNorm(grads); clipScale(norm, maxNorm); clipGradNorm(grads, maxNorm);
- *   saveCheckpoint(path, model, state); loadCheckpoint(path) → { model, state }.
+ *   saveCheckpoint(path, model, state); loadCheckpoint(path) → { model, state };
+ *   parseArgs(argv) → { camelCaseKey: value } (nanoGPT-style --key=value overrides), camelCase(key).
  */
 export * from "./batch.js";
 export * from "./schedule.js";
@@ -29,3 +30,4 @@ export * from "./presets.js";
 export * from "./checkpoint.js";
 export * from "./trainer.js";
 export * from "./progress.js";
+export * from "./args.js";
