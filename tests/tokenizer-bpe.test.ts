@@ -135,10 +135,17 @@ describe("training and encoding equal minbpe's reference algorithm", () => {
   regex.train(regexTrainText, 256 + 200);
   regex.registerSpecialTokens(SPECIALS);
   const gpt2Regex = new RegexTokenizer(GPT2_SPLIT_PATTERN).train(regexTrainText, 256 + 100);
-  const [basicRef, regexRef, gpt2Ref] = minbpeReference([
+  // Small texts trained far: counts fall to 1 and 2, nearly every choice is a tie, and the regex
+  // tokenizer runs out of pairs before 600 merges.
+  const tieText = taylor.slice(50_000, 52_000);
+  const basicTies = new BasicTokenizer().train(tieText, 256 + 600);
+  const regexTies = new RegexTokenizer().train(tieText, 256 + 600);
+  const [basicRef, regexRef, gpt2Ref, basicTiesRef, regexTiesRef] = minbpeReference([
     { chunks: [trainText], num_merges: 120, encode_chunks: [heldOut], pattern: "", special_tokens: {} },
     { chunks: regex.split(regexTrainText), num_merges: 200, encode_chunks: regex.split(heldOut), pattern: regex.pattern, special_tokens: SPECIALS },
     { chunks: gpt2Regex.split(regexTrainText), num_merges: 100, encode_chunks: gpt2Regex.split(heldOut), pattern: GPT2_SPLIT_PATTERN, special_tokens: {} },
+    { chunks: [tieText], num_merges: 600, encode_chunks: [heldOut], pattern: "", special_tokens: {} },
+    { chunks: regexTies.split(tieText), num_merges: 600, encode_chunks: regexTies.split(heldOut), pattern: regexTies.pattern, special_tokens: {} },
   ]);
 
   it("BasicTokenizer learns the same merges in the same order, with the same counts", () => {
@@ -150,6 +157,14 @@ describe("training and encoding equal minbpe's reference algorithm", () => {
   it("RegexTokenizer (GPT-4 and GPT-2 patterns) learns the same merges", () => {
     expect(regex.merges).toEqual(regexRef.merges.map(([a, b]) => [a, b]));
     expect(gpt2Regex.merges).toEqual(gpt2Ref.merges.map(([a, b]) => [a, b]));
+  });
+
+  it("breaks ties like minbpe deep into training, and stops when no pair is left", () => {
+    expect(basicTies.merges).toEqual(basicTiesRef.merges.map(([a, b]) => [a, b]));
+    expect(basicTiesRef.merges.filter(([, , count]) => count <= 2).length).toBeGreaterThan(100);
+    expect(regexTies.merges).toEqual(regexTiesRef.merges.map(([a, b]) => [a, b]));
+    expect(regexTies.merges.length).toBeLessThan(600);
+    expect(basicTies.encode(heldOut)).toEqual(basicTiesRef.encoded);
   });
 
   it("encodes held-out text to the same ids", () => {

@@ -93,6 +93,11 @@ export class BpeTokenizer implements Tokenizer {
     return ids;
   }
 
+  /** Forgets the ids of the chunks encoded so far (they are cached: text repeats its words). */
+  clearCache(): void {
+    this.chunkCache.clear();
+  }
+
   /** Encodes text ignoring special tokens (they are ordinary text here). */
   encodeOrdinary(text: string): number[] {
     const ids: number[] = [];

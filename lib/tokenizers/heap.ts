@@ -1,6 +1,7 @@
-/** A binary min-heap of (key, value) pairs, ordered by key, then by value. */
+/** A binary min-heap of entries (key, tie, value), ordered by key, then by tie. */
 export class MinHeap {
   private keys: number[] = [];
+  private ties: number[] = [];
   private values: number[] = [];
 
   get size(): number {
@@ -11,15 +12,19 @@ export class MinHeap {
     return this.keys[0];
   }
 
-  peekValue(): number {
+  topTie(): number {
+    return this.ties[0];
+  }
+
+  topValue(): number {
     return this.values[0];
   }
 
-  push(key: number, value: number): void {
-    const { keys, values } = this;
-    let i = keys.length;
-    keys.push(key);
-    values.push(value);
+  push(key: number, tie: number, value: number): void {
+    let i = this.keys.length;
+    this.keys.push(key);
+    this.ties.push(tie);
+    this.values.push(value);
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (!this.less(i, parent)) break;
@@ -30,12 +35,14 @@ export class MinHeap {
 
   /** Removes the top entry and returns its value. */
   pop(): number {
-    const { keys, values } = this;
+    const { keys, ties, values } = this;
     const top = values[0];
     const lastKey = keys.pop()!;
+    const lastTie = ties.pop()!;
     const lastValue = values.pop()!;
     if (keys.length === 0) return top;
     keys[0] = lastKey;
+    ties[0] = lastTie;
     values[0] = lastValue;
     let i = 0;
     for (;;) {
@@ -51,17 +58,19 @@ export class MinHeap {
   }
 
   private less(i: number, j: number): boolean {
-    const { keys, values } = this;
-    return keys[i] < keys[j] || (keys[i] === keys[j] && values[i] < values[j]);
+    const { keys, ties } = this;
+    return keys[i] < keys[j] || (keys[i] === keys[j] && ties[i] < ties[j]);
   }
 
   private swap(i: number, j: number): void {
-    const { keys, values } = this;
-    const key = keys[i];
-    keys[i] = keys[j];
-    keys[j] = key;
-    const value = values[i];
-    values[i] = values[j];
-    values[j] = value;
+    swapIn(this.keys, i, j);
+    swapIn(this.ties, i, j);
+    swapIn(this.values, i, j);
   }
+}
+
+function swapIn(array: number[], i: number, j: number): void {
+  const item = array[i];
+  array[i] = array[j];
+  array[j] = item;
 }

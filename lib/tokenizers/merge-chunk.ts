@@ -55,7 +55,7 @@ function mergeLong(input: number[], merges: PairTable): number[] {
   const heap = new MinHeap();
   for (let i = 0; i + 1 < n; i++) {
     const rank = rankOf(merges, ids[i], ids[i + 1]);
-    if (rank !== NONE) heap.push(rank, i);
+    if (rank !== NONE) heap.push(rank, i, i);
   }
   while (heap.size > 0) {
     const rank = heap.topKey();
@@ -70,11 +70,11 @@ function mergeLong(input: number[], merges: PairTable): number[] {
     const p = prev[i];
     if (p >= 0) {
       const left = rankOf(merges, ids[p], rank);
-      if (left !== NONE) heap.push(left, p);
+      if (left !== NONE) heap.push(left, p, p);
     }
     if (k >= 0) {
       const right = rankOf(merges, rank, ids[k]);
-      if (right !== NONE) heap.push(right, i);
+      if (right !== NONE) heap.push(right, i, i);
     }
   }
   const out: number[] = [];

@@ -7,7 +7,8 @@
  * linked list, each pair remembers where it occurs, and a heap gives the most frequent pair.
  *
  * The result is exactly minbpe's: the most frequent pair wins and ties go to the pair that occurs
- * first in the text (minbpe's `max` over a dict filled in text order). Identical chunks are merged
+ * first in the text (minbpe's `max` over a dict filled in text order), so each pair also tracks
+ * its first occurrence, which orders the heap among equal counts. Identical chunks are merged
  * the same way, so each distinct chunk is stored once with its count as a weight.
  */
 import { MinHeap } from "./heap.js";
@@ -74,6 +75,8 @@ function countChunks(chunks: Iterable<string>): Map<string, number> {
   return counts;
 }
 
+const STALE = -1;
+
 class TrainingState {
   /** Token id at each node of the linked list (-1 once merged into its left neighbour). */
   private ids: Int32Array;
@@ -86,9 +89,11 @@ class TrainingState {
   pairFirst: number[] = [];
   pairSecond: number[] = [];
   counts: number[] = [];
+  /** The node where each pair first occurs (STALE when that occurrence went away: recomputed on flush). */
+  private first: number[] = [];
   /** Nodes where each pair started at some point; entries go stale and are checked before use. */
   private where: number[][] = [];
-  private heap = new MinHeap(); // keyed by -count
+  private heap = new MinHeap(); // (-count, first occurrence, pair)
   private touched: number[] = [];
   private touchedMark: Uint8Array = new Uint8Array(0);
 
@@ -117,27 +122,13 @@ class TrainingState {
 
   /** The most frequent pair (ties: the one occurring first), or -1 if none is left. */
   mostFrequentPair(): number {
-    const best = this.popValid();
-    if (best < 0) return -1;
-    const count = this.counts[best];
-    const tied = new Set([best]);
-    for (;;) {
-      this.dropStaleTop();
-      if (this.heap.size === 0 || -this.heap.topKey() !== count) break;
-      tied.add(this.heap.pop());
+    const heap = this.heap;
+    while (heap.size > 0) {
+      const pair = heap.topValue();
+      if (this.counts[pair] === -heap.topKey() && this.first[pair] === heap.topTie() && this.counts[pair] > 0) return pair;
+      heap.pop(); // stale: the pair's count or first occurrence has changed since
     }
-    if (tied.size === 1) return best;
-    let winner = best;
-    let winnerStart = Infinity;
-    for (const pair of tied) {
-      const start = this.firstOccurrence(pair);
-      if (start < winnerStart) {
-        winner = pair;
-        winnerStart = start;
-      }
-    }
-    for (const pair of tied) if (pair !== winner) this.heap.push(-count, pair);
-    return winner;
+    return -1;
   }
 
   /** Replaces every occurrence of `pair`, left to right, by the new token `id`. */
@@ -153,8 +144,8 @@ class TrainingState {
       const w = this.weight[i];
       const left = prev[i];
       const right = next[j];
-      if (left >= 0) this.removeOccurrence(ids[left], a, w);
-      if (right >= 0) this.removeOccurrence(b, ids[right], w);
+      if (left >= 0) this.removeOccurrence(ids[left], a, left, w);
+      if (right >= 0) this.removeOccurrence(b, ids[right], j, w);
       ids[i] = id;
       ids[j] = -1;
       next[i] = right;
@@ -178,7 +169,7 @@ class TrainingState {
     return live;
   }
 
-  private firstOccurrence(pair: number): number {
+  private firstLiveOccurrence(pair: number): number {
     let first = Infinity;
     for (const i of this.liveOccurrences(pair)) if (i < first) first = i;
     return first;
@@ -193,15 +184,18 @@ class TrainingState {
       this.pairSecond.push(b);
       this.counts.push(0);
       this.where.push([]);
+      this.first.push(at);
     }
+    if (at < this.first[pair]) this.first[pair] = at;
     this.counts[pair] += weight;
     this.where[pair].push(at);
     this.touch(pair);
   }
 
-  private removeOccurrence(a: number, b: number, weight: number): void {
+  private removeOccurrence(a: number, b: number, at: number, weight: number): void {
     const pair = this.pairIndex.get(a, b);
     this.counts[pair] -= weight;
+    if (at === this.first[pair]) this.first[pair] = STALE;
     this.touch(pair);
   }
 
@@ -216,26 +210,14 @@ class TrainingState {
     this.touched.push(pair);
   }
 
-  /** Pushes the new counts of the pairs changed since the last flush (older heap entries go stale). */
+  /** Pushes the pairs changed since the last flush with their new count and first occurrence (older heap entries go stale). */
   private flushTouched(): void {
     for (const pair of this.touched) {
       this.touchedMark[pair] = 0;
-      if (this.counts[pair] > 0) this.heap.push(-this.counts[pair], pair);
+      if (this.counts[pair] <= 0) continue;
+      if (this.first[pair] === STALE) this.first[pair] = this.firstLiveOccurrence(pair);
+      this.heap.push(-this.counts[pair], this.first[pair], pair);
     }
     this.touched = [];
-  }
-
-  private dropStaleTop(): void {
-    while (this.heap.size > 0) {
-      const count = -this.heap.topKey();
-      const pair = this.heap.peekValue();
-      if (count > 0 && this.counts[pair] === count) return;
-      this.heap.pop();
-    }
-  }
-
-  private popValid(): number {
-    this.dropStaleTop();
-    return this.heap.size > 0 ? this.heap.pop() : -1;
   }
 }

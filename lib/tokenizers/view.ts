@@ -51,13 +51,14 @@ export function tokensText(tokenizer: Tokenizer, textOrIds: string | readonly nu
     .join("");
 }
 
-export interface TokenRow {
+/** A type (not an interface) so that rows fit showTable's Record<string, unknown>. */
+export type TokenRow = {
   position: number;
   id: number;
   token: string;
   bytes: string;
   length: number;
-}
+};
 
 /** One row per token: id, text, bytes in hex, number of bytes. */
 export function tokenRows(tokenizer: Tokenizer, textOrIds: string | readonly number[]): TokenRow[] {
@@ -71,12 +72,12 @@ export function tokenRows(tokenizer: Tokenizer, textOrIds: string | readonly num
   }));
 }
 
-export interface TokenizerComparison {
+export type TokenizerComparison = {
   tokenizer: string;
   vocabSize: number;
   tokens: number;
   bytesPerToken: number;
-}
+};
 
 /** Token counts of the same text under several tokenizers. */
 export function compareTokenizers(text: string, tokenizers: Record<string, Tokenizer>): TokenizerComparison[] {
