@@ -4,6 +4,7 @@ import { loadText } from "../lib/data/index.js";
 import { tf, useBackend } from "../lib/engine/index.js";
 import {
   bigramBatch,
+  bigramHeatmap,
   bigramPairs,
   BigramCounts,
   CharVocab,
@@ -217,8 +218,11 @@ describe("NeuralBigram", () => {
     const batch = bigramBatch(words.slice(0, 500), model.vocab);
     const net = new NeuralBigram(model.vocab, { regularization: 0.01 });
     const meanSquare = w0.reduce((s, w) => s + w * w, 0) / w0.length;
+    const before = await net.evaluate(batch);
     const [first] = await net.fit(batch, 1);
     expect(first.loss - first.nll).toBeCloseTo(0.01 * meanSquare, 5);
+    expect(before.loss).toBeCloseTo(first.loss, 5);
+    expect((await net.evaluate(batch)).loss).toBeLessThan(first.loss);
     net.dispose();
     batch.dispose();
   });
@@ -277,5 +281,18 @@ describe("maxAbsDifference", () => {
   it("is the largest elementwise gap", () => {
     expect(maxAbsDifference([0.1, 0.5, 0.4], [0.2, 0.2, 0.6])).toBeCloseTo(0.3, 12);
     expect(() => maxAbsDifference([1], [1, 2])).toThrow();
+  });
+});
+
+describe("bigramHeatmap", () => {
+  it("labels each cell with its pair and value, rows from the top", () => {
+    const tiny = BigramCounts.fromWords(["ab", "b"]);
+    const fig = bigramHeatmap(tiny.counts, tiny.vocab);
+    const trace = fig.data[0] as { z: number[][]; x: string[]; text: string[][] };
+    expect(trace.z).toEqual([[0, 1, 1], [0, 0, 1], [2, 0, 0]]);
+    expect(trace.x).toEqual([".", "a", "b"]);
+    expect(trace.text[2][0]).toBe("b.<br>2");
+    const probs = bigramHeatmap(tiny.probabilities(), tiny.vocab, { annotate: false, title: "P" }).data[0];
+    expect(probs).not.toHaveProperty("text");
   });
 });

@@ -2,25 +2,28 @@ import { heatmap, type Figure, type HeatmapOptions } from "../../display/index.j
 import { toRows } from "./counts.js";
 import type { CharVocab } from "./vocab.js";
 
-/**
- * The lecture's picture of a bigram matrix: one cell per (previous, next)
- * character pair, labelled with the pair and its value.
- */
-export function bigramHeatmap(
-  values: ArrayLike<number>,
-  vocab: CharVocab,
-  options: HeatmapOptions & { format?: (value: number) => string } = {},
-): Figure {
-  const size = vocab.size;
-  const z = toRows(values, size);
-  const format = options.format ?? ((v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2)));
-  const text = z.map((row, a) => row.map((v, b) => `${vocab.decode(a)}${vocab.decode(b)}<br>${format(v)}`));
+export interface BigramHeatmapOptions extends HeatmapOptions {
+  /** Label each cell with its pair and value (default); false for colour only, e.g. two side by side. */
+  annotate?: boolean;
+  /** How a cell's value is written (default: integers as they are, fractions with 2 decimals). */
+  format?: (value: number) => string;
+}
+
+/** The lecture's picture of a bigram matrix: one cell per (previous, next) character pair. */
+export function bigramHeatmap(values: ArrayLike<number>, vocab: CharVocab, options: BigramHeatmapOptions = {}): Figure {
+  const { annotate = true, format = defaultFormat, ...heatmapOptions } = options;
+  const z = toRows(values, vocab.size);
+  const label = (a: number, b: number, v: number) => `${vocab.decode(a)}${vocab.decode(b)}<br>${format(v)}`;
   return heatmap(z, {
     x: vocab.chars,
     y: vocab.chars,
-    text,
-    height: 800,
+    text: annotate ? z.map((row, a) => row.map((v, b) => label(a, b, v))) : undefined,
     width: 800,
-    ...options,
+    height: 800,
+    ...heatmapOptions,
   });
+}
+
+function defaultFormat(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }

@@ -106,6 +106,17 @@ export class NeuralBigram {
     return { loss, nll };
   }
 
+  /** The loss at the current W, without a step. */
+  async evaluate(batch: BigramBatch): Promise<StepResult> {
+    const losses = tf.tidy(() => {
+      const nll = this.nll(batch);
+      return tf.stack([tf.add(nll, this.penalty()), nll]);
+    });
+    const [loss, nll] = await losses.data();
+    losses.dispose();
+    return { loss, nll };
+  }
+
   /** Run `steps` steps; returns the per-step results (the loss before each step). */
   async fit(
     batch: BigramBatch,
