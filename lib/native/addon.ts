@@ -18,6 +18,7 @@ export interface NativeAddon {
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   reduce(op: number, x: Float32Array, out: Float32Array, pre: number, red: number, post: number): void;
   stridedCopy(x: Words, out: Words, shape: Int32Array, strides: Int32Array, offset: number): void;
+  stridedScatter(x: Words, out: Words, shape: Int32Array, outStrides: Int32Array, offset: number): void;
   copy2d(src: Words, srcOffset: number, srcStride: number, dst: Words, dstOffset: number, dstStride: number,
     rows: number, cols: number): void;
   gather(x: Words, indices: Int32Array, out: Words, outer: number, axisDim: number, inner: number): boolean;

@@ -1,6 +1,7 @@
 /** Elementwise kernels: broadcasting binary ops, unary math, softmax. */
 import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { NativeAddon } from "./addon.js";
+import { allocFloats } from "./pool.js";
 import { type NativeKernel, input } from "./kernel.js";
 import { type KernelArgs, floats, sizeOf, stridesOf } from "./tensors.js";
 
@@ -42,7 +43,7 @@ export function binaryOp(args: KernelArgs, addon: NativeAddon, op: keyof typeof 
   const outShape = broadcastShape(a.shape, b.shape);
   if (!outShape || outShape.length > 8) return null;
   const size = sizeOf(outShape);
-  const out = new Float32Array(size);
+  const out = allocFloats(size);
   if (sizeOf(a.shape) === size && sizeOf(b.shape) === size) {
     const flat = new Int32Array([size]);
     const one = new Int32Array([1]);
@@ -75,7 +76,7 @@ export const unaryKernels: NativeKernel[] = Object.entries(unaryOps).map(([name,
     const x = input(args, "x")!;
     const values = floats(args.backend, x);
     if (!values) return null;
-    const out = new Float32Array(sizeOf(x.shape));
+    const out = allocFloats(sizeOf(x.shape));
     addon.unary(op, values, out);
     return args.backend.makeTensorInfo(x.shape, "float32", out);
   },
@@ -92,7 +93,7 @@ export const softmaxKernel: NativeKernel = {
     if (!values) return null;
     const size = sizeOf(logits.shape);
     const cols = logits.shape[rank - 1];
-    const out = new Float32Array(size);
+    const out = allocFloats(size);
     addon.softmax(values, out, size / cols, cols);
     return args.backend.makeTensorInfo(logits.shape, "float32", out);
   },

@@ -1,3 +1,7 @@
-export { installNativeCpuKernels, nativeStatus, setNativeKernelsEnabled, nativeAddon, nativeKernels } from "./install.js";
-export type { NativeInstallResult, NativeStatus } from "./install.js";
+export {
+  installNativeCpuKernels, nativeStatus, setNativeKernelsEnabled, nativeAddon, nativeKernels, nativeKernelStats,
+  resetNativeKernelStats,
+} from "./install.js";
+export type { NativeInstallResult, NativeStatus, KernelStats } from "./install.js";
 export type { NativeAddon } from "./addon.js";
+export { setBufferPooling, pooledBytes } from "./pool.js";

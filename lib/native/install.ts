@@ -8,7 +8,10 @@ import "@tensorflow/tfjs-backend-cpu";
 import { type NativeAddon, loadAddon } from "./addon.js";
 import { binaryKernels, softmaxKernel, unaryKernels } from "./elementwise.js";
 import type { NativeKernel } from "./kernel.js";
-import { concatKernel, gatherKernel, sliceKernel, splitVKernel, transposeKernel, unsortedSegmentSumKernel } from "./layout.js";
+import {
+  concatKernel, gatherKernel, packKernel, padKernel, scatterNdKernel, sliceKernel, splitVKernel, transposeKernel,
+  unsortedSegmentSumKernel,
+} from "./layout.js";
 import { batchMatMulKernel, fusedMatMulKernel } from "./matmul.js";
 import { reduceKernels } from "./reduce.js";
 import type { KernelArgs } from "./tensors.js";
@@ -28,7 +31,8 @@ export interface NativeStatus extends NativeInstallResult {
 
 export const nativeKernels: NativeKernel[] = [
   batchMatMulKernel, fusedMatMulKernel, ...binaryKernels, ...unaryKernels, softmaxKernel, ...reduceKernels,
-  transposeKernel, sliceKernel, splitVKernel, concatKernel, gatherKernel, unsortedSegmentSumKernel,
+  transposeKernel, sliceKernel, splitVKernel, concatKernel, packKernel, padKernel, gatherKernel, scatterNdKernel,
+  unsortedSegmentSumKernel,
 ];
 
 interface State {
@@ -36,13 +40,20 @@ interface State {
   addon: NativeAddon | null;
   enabled: boolean;
   originals: Map<string, tf.KernelFunc>;
+  stats: Map<string, KernelStats>;
+}
+
+/** How often each installed kernel ran natively and how often it fell back to the stock kernel. */
+export interface KernelStats {
+  native: number;
+  fallback: number;
 }
 
 // Kept on globalThis: tslab and ESM can load this module twice, and the kernel registry is global too.
 const stateKey = Symbol.for("gpt-from-scratch.native");
 function state(): State {
   const g = globalThis as unknown as Record<symbol, State>;
-  g[stateKey] ??= { result: null, addon: null, enabled: true, originals: new Map() };
+  g[stateKey] ??= { result: null, addon: null, enabled: true, originals: new Map(), stats: new Map() };
   return g[stateKey];
 }
 
@@ -61,10 +72,20 @@ export function installNativeCpuKernels(): NativeInstallResult {
     if (!config) continue;
     const original = config.kernelFunc;
     s.originals.set(kernel.name, original);
+    const stats: KernelStats = { native: 0, fallback: 0 };
+    s.stats.set(kernel.name, stats);
     tf.unregisterKernel(kernel.name, "cpu");
     tf.registerKernel({
       ...config,
-      kernelFunc: (args) => (s.enabled && kernel.run(args as unknown as KernelArgs, addon)) || original(args),
+      kernelFunc: (args) => {
+        const result = s.enabled ? kernel.run(args as unknown as KernelArgs, addon) : null;
+        if (result) {
+          stats.native++;
+          return result;
+        }
+        stats.fallback++;
+        return original(args);
+      },
     });
     installed.push(kernel.name);
   }
@@ -85,4 +106,15 @@ export function setNativeKernelsEnabled(enabled: boolean): void {
 /** The loaded addon, or null; for benchmarks and tests that call kernels directly. */
 export function nativeAddon(): NativeAddon | null {
   return state().addon;
+}
+
+/** Per-kernel counts of native and fallback runs since install (or the last reset). */
+export function nativeKernelStats(): Record<string, KernelStats> {
+  const out: Record<string, KernelStats> = {};
+  for (const [name, stats] of state().stats) out[name] = { ...stats };
+  return out;
+}
+
+export function resetNativeKernelStats(): void {
+  for (const stats of state().stats.values()) stats.native = stats.fallback = 0;
 }

@@ -1,6 +1,7 @@
-/** Kernels that move data: Transpose, Slice, SplitV, Concat, GatherV2, UnsortedSegmentSum. */
+/** Kernels that move data: Transpose, Slice, SplitV, Concat, Pack, PadV2, GatherV2, ScatterNd, UnsortedSegmentSum. */
 import { type TensorInfo, backend_util, slice_util, util } from "@tensorflow/tfjs-core";
 import type { NativeAddon } from "./addon.js";
+import { allocFloats } from "./pool.js";
 import { type NativeKernel, input } from "./kernel.js";
 import { type KernelArgs, emptyLike, floats, ints, sizeOf, stridesOf, words } from "./tensors.js";
 
@@ -90,6 +91,42 @@ export const concatKernel: NativeKernel = {
   },
 };
 
+export const packKernel: NativeKernel = {
+  name: "Pack",
+  run(args, addon) {
+    const inputs = args.inputs as TensorInfo[];
+    const { axis } = args.attrs as { axis: number };
+    if (inputs.length < 2) return null;
+    const shape = inputs[0].shape;
+    const $axis = axis < 0 ? axis + shape.length + 1 : axis;
+    const all = inputs.map((t) => words(args.backend, t));
+    if (all.some((v) => v == null) || inputs.some((t) => t.dtype !== inputs[0].dtype || !util.arraysEqual(t.shape, shape))) return null;
+    const rows = sizeOf(shape.slice(0, $axis));
+    const cols = sizeOf(shape.slice($axis));
+    const out = emptyLike(all[0]!, rows * cols * inputs.length);
+    all.forEach((values, i) => addon.copy2d(values!, 0, cols, out, i * cols, cols * inputs.length, rows, cols));
+    const outShape = [...shape.slice(0, $axis), inputs.length, ...shape.slice($axis)];
+    return args.backend.makeTensorInfo(outShape, inputs[0].dtype, out);
+  },
+};
+
+export const padKernel: NativeKernel = {
+  name: "PadV2",
+  run(args, addon) {
+    const x = input(args, "x")!;
+    const { paddings, constantValue } = args.attrs as { paddings: [number, number][]; constantValue: number };
+    const values = words(args.backend, x);
+    if (!values || x.shape.length > 8) return null;
+    const outShape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
+    const outStrides = stridesOf(outShape);
+    const out = emptyLike(values, sizeOf(outShape));
+    out.fill(constantValue);
+    const offset = paddings.reduce((acc, p, i) => acc + p[0] * outStrides[i], 0);
+    addon.stridedScatter(values, out, Int32Array.from(x.shape), Int32Array.from(outStrides), offset);
+    return args.backend.makeTensorInfo(outShape, x.dtype, out);
+  },
+};
+
 export const gatherKernel: NativeKernel = {
   name: "GatherV2",
   run(args, addon) {
@@ -122,8 +159,37 @@ export const unsortedSegmentSumKernel: NativeKernel = {
     if (!values || !ids) return null;
     const n = sizeOf(segmentIds.shape);
     const inner = sizeOf(x.shape) / n;
-    const out = new Float32Array(numSegments * inner);
+    const out = allocFloats(numSegments * inner);
     addon.segmentSum(values, ids.length === n ? ids : ids.subarray(0, n), out, inner, numSegments);
     return args.backend.makeTensorInfo([numSegments, ...x.shape.slice(segmentIds.shape.length)], "float32", out);
+  },
+};
+
+/** ScatterNd (sums duplicate indices), as a segment sum over flattened slice indices. */
+export const scatterNdKernel: NativeKernel = {
+  name: "ScatterNd",
+  run(args, addon) {
+    const indices = input(args, "indices")!;
+    const updates = input(args, "updates")!;
+    const { shape } = args.attrs as { shape: number[] };
+    const idx = ints(args.backend, indices);
+    const values = floats(args.backend, updates);
+    if (!idx || !values || indices.shape.length < 1) return null;
+    const sliceRank = indices.shape[indices.shape.length - 1];
+    const numUpdates = sizeOf(indices.shape) / sliceRank;
+    const numSlices = sizeOf(shape.slice(0, sliceRank));
+    const sliceSize = sizeOf(shape.slice(sliceRank));
+    if (sizeOf(updates.shape) !== numUpdates * sliceSize) return null;
+    const strides = stridesOf(shape.slice(0, sliceRank));
+    const rows = new Int32Array(numUpdates);
+    for (let i = 0; i < numUpdates; i++) {
+      let row = 0;
+      for (let j = 0; j < sliceRank; j++) row += idx[i * sliceRank + j] * strides[j];
+      if (row < 0 || row >= numSlices) return null; // the stock kernel throws the proper error
+      rows[i] = row;
+    }
+    const out = allocFloats(numSlices * sliceSize);
+    addon.segmentSum(values, rows, out, sliceSize, numSlices);
+    return args.backend.makeTensorInfo(shape, "float32", out);
   },
 };

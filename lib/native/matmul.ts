@@ -1,6 +1,7 @@
 /** BatchMatMul and _FusedMatMul through the addon's sgemm (OpenBLAS when available). */
 import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { NativeAddon } from "./addon.js";
+import { allocFloats } from "./pool.js";
 import { type NativeKernel, input } from "./kernel.js";
 import { type KernelArgs, floats, sizeOf } from "./tensors.js";
 import { binaryOp, broadcastShape, unaryOps } from "./elementwise.js";
@@ -23,7 +24,7 @@ function matMul(args: KernelArgs, addon: NativeAddon, a: TensorInfo, b: TensorIn
   // tfjs pairs batch i of the output with A[i % batchA] and B[i % batchB]; that only
   // means broadcasting when each side is either complete or a single matrix.
   if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) return null;
-  const out = new Float32Array(batch * m * n);
+  const out = allocFloats(batch * m * n);
   addon.matMul(aValues, bValues, out, batch, batchA, batchB, m, n, k, transposeA, transposeB);
   return args.backend.makeTensorInfo([...batchShape, m, n], "float32", out);
 }

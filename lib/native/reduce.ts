@@ -1,6 +1,7 @@
 /** Sum / Mean / Max / Min / Prod over any axes of a float32 tensor. */
 import { util } from "@tensorflow/tfjs-core";
 import type { NativeAddon } from "./addon.js";
+import { allocFloats } from "./pool.js";
 import { type NativeKernel, input } from "./kernel.js";
 import { type KernelArgs, floats, sizeOf, stridesOf } from "./tensors.js";
 
@@ -34,7 +35,7 @@ function reduceKernel(name: string, op: keyof typeof reduceOps, axisAttr: string
         pre = sizeOf(kept.map((i) => shape[i]));
         post = 1;
       }
-      const out = new Float32Array(pre * post);
+      const out = allocFloats(pre * post);
       addon.reduce(reduceOps[op], values, out, pre, red, post);
       const outShape = keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept.map((i) => shape[i]);
       return args.backend.makeTensorInfo(outShape, "float32", out);

@@ -165,6 +165,24 @@ napi_value StridedCopy(napi_env env, napi_callback_info info) {
   return c.undefined();
 }
 
+// stridedScatter(x, out, shape, outStrides, offset)
+napi_value StridedScatter(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  const uint32_t* x = c.words(0);
+  uint32_t* out = c.words(1);
+  size_t rank = 0, rs = 0;
+  const int32_t* shape = c.i32(2, &rank);
+  const int32_t* strides = c.i32(3, &rs);
+  size_t offset = size_t(c.number(4));
+  if (c.failed) return nullptr;
+  if (rank > size_t(kMaxRank) || rs != rank) {
+    c.fail("course_native.stridedScatter: bad rank");
+    return nullptr;
+  }
+  stridedScatter(x, out, int(rank), shape, strides, offset);
+  return c.undefined();
+}
+
 // copy2d(src, srcOffset, srcStride, dst, dstOffset, dstStride, rows, cols)
 napi_value Copy2d(napi_env env, napi_callback_info info) {
   Call c(env, info);
@@ -251,7 +269,7 @@ napi_value Init(napi_env env, napi_value exports) {
   const Entry entries[] = {
       {"matMul", MatMul},         {"binary", Binary},   {"unary", Unary},
       {"softmax", Softmax},       {"reduce", Reduce},   {"stridedCopy", StridedCopy},
-      {"copy2d", Copy2d},         {"gather", Gather},   {"segmentSum", SegmentSum},
+      {"copy2d", Copy2d},         {"stridedScatter", StridedScatter},         {"gather", Gather},   {"segmentSum", SegmentSum},
       {"adamW", AdamW},           {"blasName", BlasName}, {"useOpenBlas", UseOpenBlas},
       {"setBlasThreads", SetBlasThreads},
   };

@@ -38,6 +38,9 @@ void reduce(ReduceOp op, const float* x, float* out, size_t pre, size_t red, siz
 // out[i] = x[offset + sum_d idx_d * strides[d]] for the output index idx over shape.
 void stridedCopy(const uint32_t* x, uint32_t* out, int rank, const int* shape, const int* strides,
                  size_t offset);
+// out[offset + sum_d idx_d * outStrides[d]] = x[i] for the input index idx of i over shape.
+void stridedScatter(const uint32_t* x, uint32_t* out, int rank, const int* shape,
+                    const int* outStrides, size_t offset);
 // Copy a rows x cols block between row-major buffers with the given row strides.
 void copy2d(const uint32_t* src, size_t srcStride, uint32_t* dst, size_t dstStride, size_t rows,
             size_t cols);

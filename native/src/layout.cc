@@ -7,46 +7,77 @@
 
 namespace course {
 
+namespace {
+
+// The output index space of a strided copy, with dims merged where the outer one steps
+// over exactly the inner one, iterated row by row (the innermost dim is a row).
+struct StridedRows {
+  int rank = 0;
+  int shape[kMaxRank];
+  long stride[kMaxRank];
+
+  StridedRows(int r, const int* s, const int* strides) {
+    for (int i = 0; i < r; i++) {
+      if (s[i] == 1) continue;
+      if (rank > 0 && stride[rank - 1] == long(strides[i]) * s[i]) {
+        shape[rank - 1] *= s[i];
+        stride[rank - 1] = strides[i];
+        continue;
+      }
+      shape[rank] = s[i];
+      stride[rank] = strides[i];
+      rank++;
+    }
+    if (rank == 0) {
+      shape[0] = 1;
+      stride[0] = 1;
+      rank = 1;
+    }
+  }
+
+  // f(contiguousOffset, stridedOffset, rowLength, rowStride) for every row.
+  template <class F>
+  void forEachRow(F f) const {
+    const int inner = rank - 1;
+    const long n = shape[inner], s = stride[inner];
+    long outer = 1;
+    for (int i = 0; i < inner; i++) outer *= shape[i];
+    int idx[kMaxRank] = {0};
+    long off = 0;
+    for (long o = 0; o < outer; o++) {
+      f(o * n, off, n, s);
+      for (int k = inner - 1; k >= 0; k--) {
+        off += stride[k];
+        if (++idx[k] < shape[k]) break;
+        off -= stride[k] * shape[k];
+        idx[k] = 0;
+      }
+    }
+  }
+};
+
+}  // namespace
+
 void stridedCopy(const uint32_t* x, uint32_t* out, int rank, const int* shape, const int* strides,
                  size_t offset) {
-  // merge dims where the outer one steps over exactly the inner one
-  int dShape[kMaxRank];
-  long dStride[kMaxRank];
-  int r = 0;
-  for (int i = 0; i < rank; i++) {
-    if (shape[i] == 1) continue;
-    if (r > 0 && dStride[r - 1] == long(strides[i]) * shape[i]) {
-      dShape[r - 1] *= shape[i];
-      dStride[r - 1] = strides[i];
-      continue;
-    }
-    dShape[r] = shape[i];
-    dStride[r] = strides[i];
-    r++;
-  }
   x += offset;
-  if (r == 0) {
-    out[0] = x[0];
-    return;
-  }
-  const int inner = r - 1;
-  const long n = dShape[inner], s = dStride[inner];
-  long outer = 1;
-  for (int i = 0; i < inner; i++) outer *= dShape[i];
-  int idx[kMaxRank] = {0};
-  long off = 0;
-  for (long o = 0; o < outer; o++) {
-    uint32_t* __restrict dst = out + o * n;
+  StridedRows(rank, shape, strides).forEachRow([&](long o, long off, long n, long s) {
+    uint32_t* __restrict dst = out + o;
     const uint32_t* __restrict src = x + off;
     if (s == 1) std::memcpy(dst, src, n * sizeof(uint32_t));
     else for (long j = 0; j < n; j++) dst[j] = src[j * s];
-    for (int k = inner - 1; k >= 0; k--) {
-      off += dStride[k];
-      if (++idx[k] < dShape[k]) break;
-      off -= dStride[k] * dShape[k];
-      idx[k] = 0;
-    }
-  }
+  });
+}
+
+void stridedScatter(const uint32_t* x, uint32_t* out, int rank, const int* shape,
+                    const int* outStrides, size_t offset) {
+  out += offset;
+  StridedRows(rank, shape, outStrides).forEachRow([&](long o, long off, long n, long s) {
+    const uint32_t* __restrict src = x + o;
+    uint32_t* __restrict dst = out + off;
+    if (s == 1) std::memcpy(dst, src, n * sizeof(uint32_t));
+    else for (long j = 0; j < n; j++) dst[j * s] = src[j];
+  });
 }
 
 void copy2d(const uint32_t* src, size_t srcStride, uint32_t* dst, size_t dstStride, size_t rows,
