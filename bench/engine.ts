@@ -1,8 +1,9 @@
 /**
- * The wasm backend's transposed matrix products, before and after the engine's fix
- * (lib/engine/wasm-kernels.ts), in one run. The shapes are a small GPT's training step
- * (B·T = 2048 rows, C = 128): the forward product, its two gradients and attention's q·kᵀ.
- * Reference: the same product without transpose flags, timed alongside.
+ * tfjs's wasm matrix products before and after the engine's fix (lib/engine/wasm-matmul.ts),
+ * in one run, on the shapes of a small GPT's training step (B=16, T=64, C=128, 4 heads):
+ * the linear layer on a 3-D input, its two gradients (transpose flags), and attention's
+ * batched products. Reference: tfjs's own kernel on the same numbers laid out so that no
+ * transpose flag is needed, timed alongside ("tfjs/plain" is the cost of the flags).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
@@ -18,12 +19,14 @@ interface Case {
   transposeB: boolean;
 }
 
-const rows = 2048, width = 128, hidden = 512;
+const [B, T, C, H, nh, hs] = [16, 64, 128, 512, 4, 32];
 const cases: Case[] = [
-  { name: "dY·Wᵀ  (grad of x in x·W)", a: [rows, hidden], b: [width, hidden], transposeA: false, transposeB: true },
-  { name: "xᵀ·dY  (grad of W in x·W)", a: [rows, width], b: [rows, hidden], transposeA: true, transposeB: false },
-  { name: "q·kᵀ   (attention scores)", a: [16, 4, 64, 32], b: [16, 4, 64, 32], transposeA: false, transposeB: true },
-  { name: "attᵀ·dY (grad of v)      ", a: [16, 4, 64, 64], b: [16, 4, 64, 32], transposeA: true, transposeB: false },
+  { name: "x·W      x[B,T,C]  ", a: [B, T, C], b: [C, H], transposeA: false, transposeB: false },
+  { name: "dY·Wᵀ    grad of x ", a: [B * T, H], b: [C, H], transposeA: false, transposeB: true },
+  { name: "xᵀ·dY    grad of W ", a: [B * T, C], b: [B * T, H], transposeA: true, transposeB: false },
+  { name: "q·kᵀ     attention ", a: [B, nh, T, hs], b: [B, nh, T, hs], transposeA: false, transposeB: true },
+  { name: "att·v    attention ", a: [B, nh, T, T], b: [B, nh, T, hs], transposeA: false, transposeB: false },
+  { name: "attᵀ·dY  grad of v ", a: [B, nh, T, T], b: [B, nh, T, hs], transposeA: true, transposeB: false },
 ];
 
 function swapLast(rank: number): number[] {
@@ -52,33 +55,31 @@ function useKernel(config: tf.KernelConfig): void {
 
 setWasmPaths(dirname(projectRequire().resolve("@tensorflow/tfjs-backend-wasm")) + "/");
 await tf.setBackend("wasm");
-const original = tf.getKernel(tf.BatchMatMul, "wasm");
+const tfjsKernel = tf.getKernel(tf.BatchMatMul, "wasm");
 installWasmKernelFixes();
-const fixed = tf.getKernel(tf.BatchMatMul, "wasm");
+const fixedKernel = tf.getKernel(tf.BatchMatMul, "wasm");
 
-console.log("wasm BatchMatMul, median of 7 interleaved rounds (the CPU may be shared: compare ratios)");
-console.log("  product                      tfjs    fixed   no flags  tfjs/no flags  fixed/no flags  speedup");
+const rounds = 7;
+console.log(`wasm BatchMatMul, ms (median of ${rounds} interleaved rounds; the CPU may be shared, so read the ratios)`);
+console.log("  product                 tfjs    plain    fixed   tfjs/plain  fixed/plain  speedup");
 for (const c of cases) {
   const a = tf.randomNormal(c.a, 0, 1, "float32", 1);
   const b = tf.randomNormal(c.b, 0, 1, "float32", 2);
-  // The reference multiplies the same numbers laid out so that no flag is needed.
   const a2 = c.transposeA ? tf.transpose(a, swapLast(a.rank)) : a;
   const b2 = c.transposeB ? tf.transpose(b, swapLast(b.rank)) : b;
   const flagged = () => tf.matMul(a, b, c.transposeA, c.transposeB);
   const plain = () => tf.matMul(a2, b2);
-  const times = { tfjs: [] as number[], fixed: [] as number[], plain: [] as number[] };
-  for (let round = 0; round < 8; round++) {
-    useKernel(original);
+  const times = { tfjs: [] as number[], plain: [] as number[], fixed: [] as number[] };
+  for (let round = 0; round <= rounds; round++) {
+    useKernel(tfjsKernel);
     const t = millis(flagged);
-    useKernel(fixed);
-    const f = millis(flagged);
     const p = millis(plain);
-    if (round > 0) (times.tfjs.push(t), times.fixed.push(f), times.plain.push(p)); // round 0 warms up
+    useKernel(fixedKernel);
+    const f = millis(flagged);
+    if (round > 0) (times.tfjs.push(t), times.plain.push(p), times.fixed.push(f)); // round 0 warms up
   }
-  const [t, f, p] = [median(times.tfjs), median(times.fixed), median(times.plain)];
-  console.log(
-    `  ${c.name}  ${t.toFixed(1).padStart(6)}  ${f.toFixed(1).padStart(6)}  ${p.toFixed(1).padStart(8)}` +
-      `  ${(t / p).toFixed(1).padStart(12)}x  ${(f / p).toFixed(2).padStart(13)}x  ${(t / f).toFixed(1).padStart(6)}x`,
-  );
+  const [t, p, f] = [median(times.tfjs), median(times.plain), median(times.fixed)];
+  const cell = (v: number, width: number) => v.toFixed(1).padStart(width);
+  console.log(`  ${c.name} ${cell(t, 7)} ${cell(p, 8)} ${cell(f, 8)} ${cell(t / p, 11)}x ${(f / p).toFixed(2).padStart(11)}x ${cell(t / f, 7)}x`);
   tf.dispose([a, b, a2, b2]);
 }
