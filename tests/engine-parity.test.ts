@@ -1,6 +1,7 @@
 // Op parity across backends: every op the course's models, training and tokenizers use,
 // forward and gradient, computed on wasm and on WebGPU must agree with tfjs's cpu backend.
-// The cpu reference is itself checked against hand-computed numbers (engine.test.ts) and, for a
+// The reference is tfjs's stock JavaScript cpu backend; the course's native cpu kernels (when
+// built) are compared to it like another backend. The reference is itself checked against hand-computed numbers (engine.test.ts) and, for a
 // whole attention block, against PyTorch (below).
 //
 // Tolerance: |x - ref| <= tol * (|ref| + mean |ref|), elementwise; tol = 1e-5 for wasm (same float32
@@ -11,6 +12,7 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackendUnavailable, shutdownEngine, tf, useBackend } from "../lib/engine/index.js";
+import { setNativeKernelsEnabled } from "../lib/native/index.js";
 import { Rng } from "../lib/util/random.js";
 
 type Inputs = Record<string, tf.Tensor>;
@@ -214,10 +216,16 @@ async function checkAgainst(reference: Map<string, Result>, tol: number): Promis
 }
 
 const reference = new Map<string, Result>();
+const nativeCpu = (await useBackend("cpu")).native === true;
 
 beforeAll(async () => {
   await useBackend("cpu");
-  for (const c of cases) reference.set(c.name, await evaluate(c));
+  setNativeKernelsEnabled(false);
+  try {
+    for (const c of cases) reference.set(c.name, await evaluate(c));
+  } finally {
+    setNativeKernelsEnabled(true);
+  }
 });
 
 afterAll(async () => {
@@ -227,6 +235,11 @@ afterAll(async () => {
 describe("op parity with the cpu backend", () => {
   it("cpu reference has real gradients (not all zero)", () => {
     for (const c of cases) for (const g of reference.get(c.name)!.grads) expect(g.some((v) => v !== 0), c.name).toBe(true);
+  });
+
+  it.runIf(nativeCpu)("cpu with the native kernels agrees within 1e-5", async () => {
+    await useBackend("cpu");
+    await checkAgainst(reference, 1e-5);
   });
 
   it("wasm agrees within 1e-5", async () => {

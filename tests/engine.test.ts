@@ -42,7 +42,7 @@ describe("useBackend", () => {
     expect(info.backend).toBe("cpu");
     expect(tf.getBackend()).toBe("cpu");
     expect(typeof info.native).toBe("boolean");
-    expect(info.notes.join(" ")).toMatch(info.native ? /native kernels for/ : /JavaScript kernels only/);
+    expect(info.notes.join(" ")).toMatch(info.native ? /native C kernels for \d+ ops: .*BatchMatMul/ : /JavaScript kernels only/);
     expect(describeEngine()).toMatch(/^cpu on .+core/);
     expect(engineInfo()).toBe(info);
   });

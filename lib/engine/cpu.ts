@@ -15,17 +15,15 @@ interface NativeKernels {
   kernels: string[];
 }
 
-let nativeKernels: NativeKernels | undefined;
-
 /** tfjs's JavaScript CPU backend, with the course's native C kernels when they are built. */
 export async function setupCpu(): Promise<EngineInfo> {
   await import("@tensorflow/tfjs-backend-cpu");
   if (!(await tf.setBackend("cpu"))) throw new Error("tf.setBackend('cpu') returned false");
   // We choose backends ourselves: silence tfjs's "install tfjs-node" banner.
   (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
-  nativeKernels ??= installNative();
+  const nativeKernels = installNative(); // cheap when repeated: lib/native remembers
   const notes = nativeKernels.loaded
-    ? [`cpu: native kernels for ${nativeKernels.kernels.join(", ")}`]
+    ? [`cpu: native C kernels for ${nativeKernels.kernels.length} ops: ${nativeKernels.kernels.join(", ")}`]
     : [`cpu: JavaScript kernels only (native: ${nativeKernels.reason ?? "not loaded"})`];
   return {
     backend: "cpu",

@@ -11,6 +11,7 @@ import {
   type EngineInfo,
   type UseBackendOptions,
 } from "./types.js";
+import { engineState } from "./state.js";
 import { setupWasm } from "./wasm.js";
 import { probeWebGpu, setupWebGpu, shutdownWebGpu } from "./webgpu-backend.js";
 
@@ -22,9 +23,6 @@ const setups: Record<BackendName, (options: UseBackendOptions) => Promise<Engine
   wasm: setupWasm,
   cpu: setupCpu,
 };
-
-let current: { key: string; info: EngineInfo } | undefined;
-let queue: Promise<unknown> = Promise.resolve();
 
 /**
  * Picks the tensor backend every later tf call runs on, and says what it is.
@@ -38,13 +36,15 @@ let queue: Promise<unknown> = Promise.resolve();
  * and what to install. Calling it again with the same choice costs nothing.
  */
 export function useBackend(choice?: BackendChoice, options: UseBackendOptions = {}): Promise<EngineInfo> {
-  const run = queue.then(() => switchTo(choice ?? defaultChoice(), options));
-  queue = run.catch(() => undefined);
+  const state = engineState();
+  const run = state.queue.then(() => switchTo(choice ?? defaultChoice(), options));
+  state.queue = run.catch(() => undefined);
   return run;
 }
 
 /** The backend chosen by the last useBackend, or undefined before the first one. */
 export function engineInfo(): EngineInfo | undefined {
+  const { current } = engineState();
   return current != null && tf.getBackend() === current.info.backend ? current.info : undefined;
 }
 
@@ -57,9 +57,10 @@ export function describeEngine(): string {
 
 /** Releases the WebGPU device so Node can exit; later tf calls need a new useBackend. */
 export async function shutdownEngine(): Promise<void> {
-  await queue;
+  const state = engineState();
+  await state.queue;
   await shutdownWebGpu();
-  current = undefined;
+  state.current = undefined;
 }
 
 function defaultChoice(): BackendChoice {
@@ -76,10 +77,11 @@ async function switchTo(choice: BackendChoice, options: UseBackendOptions): Prom
     throw new Error(`useBackend: unknown backend "${choice}"; choose one of ${backendChoices.join(", ")}`);
   }
   registerGradients();
+  const state = engineState();
   const key = JSON.stringify([choice, options.allowSoftware ?? process.env.COURSE_WEBGPU_SOFTWARE, options.dawnOptions]);
-  if (current?.key === key && tf.getBackend() === current.info.backend) return current.info;
+  if (state.current?.key === key && tf.getBackend() === state.current.info.backend) return state.current.info;
   const info = choice === "auto" ? await pickAutomatically(options) : await setups[choice](options);
-  current = { key, info };
+  state.current = { key, info };
   return info;
 }
 

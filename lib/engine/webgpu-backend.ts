@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 // Not named webgpu.ts: tslab resolves a bare import("webgpu") next to the importing file first.
 import { firstLine } from "./modules.js";
+import { engineState } from "./state.js";
 import { BackendUnavailable, type AdapterDescription, type EngineInfo, type UseBackendOptions } from "./types.js";
 
 /**
@@ -35,11 +36,11 @@ interface Dawn {
   globals: object;
 }
 
-let gpu: Gpu | undefined;
-let device: GpuDevice | undefined;
-let current: EngineInfo | undefined;
+// Dawn's GPU object, the device and the backend's EngineInfo live in engineState().webgpu.
+const webgpu = () => engineState().webgpu as { gpu?: Gpu; device?: GpuDevice; info?: EngineInfo };
 
 export async function setupWebGpu(options: UseBackendOptions = {}): Promise<EngineInfo> {
+  const current = webgpu().info;
   if (current != null && tf.findBackend("webgpu") != null) {
     if (!current.adapter?.software || allowSoftware(options)) {
       await tf.setBackend("webgpu");
@@ -59,7 +60,8 @@ export async function setupWebGpu(options: UseBackendOptions = {}): Promise<Engi
   const { WebGPUBackend } = await import("@tensorflow/tfjs-backend-webgpu");
   if (tf.findBackendFactory("webgpu") != null) tf.removeBackend("webgpu"); // the package's own, if it registered one
   tf.registerBackend("webgpu", async () => {
-    device = await adapter.requestDevice(deviceDescriptor(adapter));
+    const device = await adapter.requestDevice(deviceDescriptor(adapter));
+    webgpu().device = device;
     return explainSyncReads(new WebGPUBackend(device as never, adapter.info as never));
   });
   try {
@@ -68,13 +70,14 @@ export async function setupWebGpu(options: UseBackendOptions = {}): Promise<Engi
     await shutdownWebGpu();
     throw new BackendUnavailable("webgpu", `the device failed to start: ${firstLine(error)}`);
   }
-  current = {
+  const info: EngineInfo = {
     backend: "webgpu",
     device: describeAdapter(description),
     adapter: description,
     notes: description.software ? ["webgpu: software adapter, for testing the WebGPU kernels only"] : [],
   };
-  return current;
+  webgpu().info = info;
+  return info;
 }
 
 /**
@@ -82,20 +85,22 @@ export async function setupWebGpu(options: UseBackendOptions = {}): Promise<Engi
  * adapters). Releases the GPU object again, so it keeps nothing alive.
  */
 export async function probeWebGpu(options: UseBackendOptions = {}): Promise<AdapterDescription> {
+  const current = webgpu().info;
   if (current?.adapter != null) return current.adapter;
   try {
     return (await findAdapter(options)).description;
   } finally {
-    if (device == null) releaseGpu();
+    if (webgpu().device == null) releaseGpu();
   }
 }
 
-/** Disposes the backend and destroys the device: Dawn keeps Node alive while a device exists. */
+/** Disposes the backend, destroys the device and drops the GPU object (a live one can keep Node from exiting). */
 export async function shutdownWebGpu(): Promise<void> {
   if (tf.findBackendFactory("webgpu") != null) tf.removeBackend("webgpu");
-  device?.destroy();
-  device = undefined;
-  current = undefined;
+  const state = webgpu();
+  state.device?.destroy();
+  state.device = undefined;
+  state.info = undefined;
   releaseGpu();
 }
 
@@ -133,7 +138,8 @@ async function findAdapter(options: UseBackendOptions): Promise<{ adapter: GpuAd
   }
   // tfjs's WebGPU backend reads navigator.gpu and the GPU* constants (GPUBufferUsage...) from globals.
   Object.assign(globalThis, dawn.globals);
-  gpu = dawn.create(options.dawnOptions ?? dawnOptionsFromEnv());
+  const gpu = dawn.create(options.dawnOptions ?? dawnOptionsFromEnv());
+  webgpu().gpu = gpu;
   setNavigatorGpu(gpu);
   let adapter: GpuAdapter | null = null;
   try {
@@ -214,6 +220,7 @@ function setNavigatorGpu(value: Gpu): void {
 /** Drops every reference to Dawn's GPU object: Node cannot exit while one is reachable. */
 function releaseGpu(): void {
   const global = globalThis as unknown as { navigator?: Record<string, unknown> };
-  if (global.navigator != null && global.navigator.gpu === gpu) delete global.navigator.gpu;
-  gpu = undefined;
+  const state = webgpu();
+  if (global.navigator != null && global.navigator.gpu === state.gpu) delete global.navigator.gpu;
+  state.gpu = undefined;
 }
