@@ -86,6 +86,13 @@ class GPT(nn.Module):
         ))
         self.lm_head = nn.Linear(c["nEmbd"], c["vocabSize"], bias=False)
         self.lm_head.weight = self.transformer.wte.weight  # weight tying
+        # GPT-2 init, as nanoGPT (the parity test overwrites it with our weights; timings need it).
+        for name, p in self.named_parameters():
+            if p.dim() >= 2:
+                std = 0.02 / math.sqrt(2 * c["nLayer"]) if name.endswith("c_proj.weight") else 0.02
+                torch.nn.init.normal_(p, mean=0.0, std=std)
+            elif name.endswith(".bias"):
+                torch.nn.init.zeros_(p)
 
     def forward(self, idx, targets):
         B, T = idx.size()
