@@ -34,7 +34,7 @@ export class BpeTokenizer implements Tokenizer {
   private vocab: Uint8Array[] = [];
   private byteToId = new Int32Array(256);
   private mergeTable = new PairTable();
-  private splitRegex: RegExp | null = null;
+  protected splitRegex: RegExp | null = null;
   private chunkCache = new Map<string, number[]>();
   private scratch = new Uint8Array(1024);
 

@@ -64,13 +64,6 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A string with one char per byte (latin1), usable as a Map key for a byte sequence. */
-export function bytesKey(bytes: ArrayLike<number>): string {
-  let key = "";
-  for (let i = 0; i < bytes.length; i++) key += String.fromCharCode(bytes[i]);
-  return key;
-}
-
 /** Lower-case hex of each byte, space separated: "e2 82 ac". */
 export function bytesHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
@@ -85,11 +78,4 @@ export function renderToken(bytes: Uint8Array): string {
     out += controlChar.test(ch) ? `\\u${ch.codePointAt(0)!.toString(16).padStart(4, "0")}` : ch;
   }
   return out;
-}
-
-const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-/** `text` with each lone surrogate replaced by U+FFFD, i.e. the string that its UTF-8 bytes decode to. */
-export function wellFormed(text: string): string {
-  return text.replace(loneSurrogate, "\ufffd");
 }

@@ -1,6 +1,6 @@
 /** minbpe's RegexTokenizer: BPE within the chunks of a split pattern (GPT-4's by default). */
 import { BpeTokenizer } from "./bpe.js";
-import { GPT4_SPLIT_PATTERN, compileSplitPattern, splitText } from "./patterns.js";
+import { GPT4_SPLIT_PATTERN, splitText } from "./patterns.js";
 import { learnMerges, type TrainOptions } from "./train.js";
 
 export class RegexTokenizer extends BpeTokenizer {
@@ -10,7 +10,7 @@ export class RegexTokenizer extends BpeTokenizer {
 
   /** The chunks BPE works within. */
   split(text: string): string[] {
-    return splitText(compileSplitPattern(this.pattern), text);
+    return this.splitRegex ? splitText(this.splitRegex, text) : [text];
   }
 
   /**
