@@ -4,6 +4,7 @@ import vm from "node:vm";
 import pl from "nodejs-polars";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
+  BLUES,
   heatmap,
   imageSummary,
   inNotebook,
@@ -221,6 +222,9 @@ describe("figure builders", () => {
     const trace = fig.data[0] as Record<string, unknown>;
     expect(trace).toMatchObject({ type: "heatmap", z: [[1, 2], [3, 4]], x: ["a", "b"], y: ["c", "d"], texttemplate: "%{text}" });
     expect((fig.layout as { yaxis: { autorange: string } }).yaxis.autorange).toBe("reversed");
+    expect(trace.colorscale).toEqual(BLUES);
+    expect(BLUES[0]).toEqual([0, "#f7fbff"]); // white for zero counts, as in the lecture
+    expect(BLUES[8]).toEqual([1, "#08306b"]);
   });
 
   it("lineChart: shared or per-series xs", () => {
@@ -229,7 +233,7 @@ describe("figure builders", () => {
       { type: "scatter", mode: "lines", name: "train", x: [10, 20, 30], y: [3, 2, 1] },
       { type: "scatter", mode: "lines", name: "val", x: [30], y: [2.5] },
     ]);
-    expect(lineChart(null, [{ name: "s", ys: [5, 6] }]).data[0]).toMatchObject({ x: [0, 1] });
+    expect(lineChart(null, [{ name: "s", ys: [5, 6], dash: "dash" }]).data[0]).toMatchObject({ x: [0, 1], line: { dash: "dash" } });
   });
 
   it("sideBySide: each figure on its own axes, titles kept", () => {

@@ -9,13 +9,19 @@ export interface HeatmapOptions {
   /** Text written in each cell (rows × columns); `<br>` breaks a line. */
   text?: string[][];
   textSize?: number;
-  colorscale?: string;
+  /** A plotly colorscale name or [fraction, colour] stops (default: white to dark blue, like matplotlib's Blues). */
+  colorscale?: string | [number, string][];
   zmin?: number;
   zmax?: number;
   showScale?: boolean;
   width?: number;
   height?: number;
 }
+
+/** matplotlib's "Blues" (plotly's own "Blues" runs the other way: dark for small values). */
+export const BLUES: [number, string][] = [
+  "#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b",
+].map((colour, i) => [i / 8, colour]);
 
 /** A heatmap with row 0 at the top, like a printed matrix, optionally with text in every cell. */
 export function heatmap(z: number[][], options: HeatmapOptions = {}): Figure {
@@ -26,7 +32,7 @@ export function heatmap(z: number[][], options: HeatmapOptions = {}): Figure {
     z,
     x: options.x ?? range(columns),
     y: options.y ?? range(rows),
-    colorscale: options.colorscale ?? "Blues",
+    colorscale: options.colorscale ?? BLUES,
     showscale: options.showScale ?? !options.text,
     hoverongaps: false,
   };
@@ -56,6 +62,8 @@ export interface Series {
   ys: ArrayLike<number>;
   /** This series' own x values (default: the chart's xs, else 0..n-1). */
   xs?: ArrayLike<number>;
+  /** Line style, e.g. "dash" for a reference level. */
+  dash?: "solid" | "dash" | "dot" | "dashdot";
 }
 
 export interface LineChartOptions {
@@ -77,6 +85,7 @@ export function lineChart(xs: ArrayLike<number> | null, series: Series[], option
     name: s.name,
     x: Array.from(s.xs ?? xs ?? range(s.ys.length)),
     y: Array.from(s.ys),
+    ...(s.dash ? { line: { dash: s.dash } } : {}),
   }));
   return {
     data,
@@ -95,12 +104,16 @@ export function lineChart(xs: ArrayLike<number> | null, series: Series[], option
  * Figures side by side as one figure of subplots: each figure's traces go on
  * their own axes; its axis settings and title come along.
  */
-export function sideBySide(figures: Figure[], options: { title?: string; height?: number; gap?: number } = {}): Figure {
+export function sideBySide(
+  figures: Figure[],
+  options: { title?: string; width?: number; height?: number; gap?: number } = {},
+): Figure {
   const gap = options.gap ?? 0.06;
   const width = (1 - gap * (figures.length - 1)) / figures.length;
   const data: object[] = [];
   const layout: Record<string, unknown> = {
     title: options.title ? { text: options.title } : undefined,
+    width: options.width,
     height: options.height ?? 600,
     annotations: [] as object[],
     margin: { l: 40, r: 20, t: 100, b: 20 },
