@@ -188,6 +188,11 @@ describeNative("native cpu kernels", () => {
       expectAgree(() => tf.exp(x), 2e-6);
     });
 
+    it("tanh near 0, around the polynomial's cut-off, and saturated", () => {
+      const x = tf.tensor([0, 1e-7, -3e-4, 0.01, 0.1249, 0.125, 0.1251, -0.2, 0.5, 5, -9, 20, 50, -1e4, Number.NaN]);
+      expectAgree(() => tf.tanh(x), 2e-6);
+    });
+
     it("softmax, with masked and large logits", () => {
       const x = random([6, 5, 17], { low: -30, high: 30 });
       const mask = tf.tensor([0, -1e9, 0, -1e9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1e9]);

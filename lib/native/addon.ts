@@ -23,8 +23,14 @@ export interface NativeAddon {
     rows: number, cols: number): void;
   gather(x: Words, indices: Int32Array, out: Words, outer: number, axisDim: number, inner: number): boolean;
   segmentSum(x: Float32Array, ids: Int32Array, out: Float32Array, inner: number, numSegments: number): void;
-  adamW(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, lr: number, beta1: number,
-    beta2: number, eps: number, weightDecay: number, biasCorrection1: number, biasCorrection2: number): void;
+  adamW(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, beta1: number, beta2: number, eps: number,
+    decay: number, stepSize: number, invSqrtCorrection2: number, gradScale: number): void;
+  layerNorm(x: Float32Array, gain: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number,
+    cols: number, eps: number): void;
+  layerNormGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, rstd: Float32Array, gain: Float32Array,
+    dx: Float32Array, dgain: Float32Array, rows: number, cols: number): void;
+  gelu(x: Float32Array, y: Float32Array): void;
+  geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   blasName(): "openblas" | "builtin";
   useOpenBlas(enable: boolean): boolean;
   setBlasThreads(n: number): void;

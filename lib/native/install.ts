@@ -13,14 +13,12 @@ import {
   unsortedSegmentSumKernel,
 } from "./layout.js";
 import { batchMatMulKernel, fusedMatMulKernel } from "./matmul.js";
+import { fusedKernels } from "./fused.js";
 import { reduceKernels } from "./reduce.js";
 import type { KernelArgs } from "./tensors.js";
+import { type KernelStats, type NativeInstallResult, state } from "./state.js";
 
-export interface NativeInstallResult {
-  loaded: boolean;
-  reason?: string;
-  kernels: string[];
-}
+export type { KernelStats, NativeInstallResult };
 
 export interface NativeStatus extends NativeInstallResult {
   /** Whether the installed wrappers currently use the native path (see setNativeKernelsEnabled). */
@@ -34,28 +32,6 @@ export const nativeKernels: NativeKernel[] = [
   transposeKernel, sliceKernel, splitVKernel, concatKernel, packKernel, padKernel, gatherKernel, scatterNdKernel,
   unsortedSegmentSumKernel,
 ];
-
-interface State {
-  result: NativeInstallResult | null;
-  addon: NativeAddon | null;
-  enabled: boolean;
-  originals: Map<string, tf.KernelFunc>;
-  stats: Map<string, KernelStats>;
-}
-
-/** How often each installed kernel ran natively and how often it fell back to the stock kernel. */
-export interface KernelStats {
-  native: number;
-  fallback: number;
-}
-
-// Kept on globalThis: tslab and ESM can load this module twice, and the kernel registry is global too.
-const stateKey = Symbol.for("gpt-from-scratch.native");
-function state(): State {
-  const g = globalThis as unknown as Record<symbol, State>;
-  g[stateKey] ??= { result: null, addon: null, enabled: true, originals: new Map(), stats: new Map() };
-  return g[stateKey];
-}
 
 /** Loads the addon and re-registers the cpu kernels it covers. Safe to call repeatedly. */
 export function installNativeCpuKernels(): NativeInstallResult {
@@ -86,6 +62,16 @@ export function installNativeCpuKernels(): NativeInstallResult {
         stats.fallback++;
         return original(args);
       },
+    });
+    installed.push(kernel.name);
+  }
+  // The fused ops' own kernels: new names, no stock kernel behind them.
+  for (const kernel of fusedKernels) {
+    if (tf.getKernel(kernel.name, "cpu")) continue;
+    tf.registerKernel({
+      kernelName: kernel.name,
+      backendName: "cpu",
+      kernelFunc: (args) => kernel.run(args as unknown as KernelArgs, addon) as tf.TensorInfo | tf.TensorInfo[],
     });
     installed.push(kernel.name);
   }

@@ -221,7 +221,7 @@ napi_value SegmentSum(napi_env env, napi_callback_info info) {
   return c.undefined();
 }
 
-// adamW(p, m, v, g, lr, beta1, beta2, eps, weightDecay, biasCorrection1, biasCorrection2)
+// adamW(p, m, v, g, beta1, beta2, eps, decay, stepSize, invSqrtCorrection2, gradScale)
 napi_value AdamW(napi_env env, napi_callback_info info) {
   Call c(env, info);
   size_t n = 0, nm = 0, nv = 0, ng = 0;
@@ -229,14 +229,73 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
   float* m = c.f32(1, &nm);
   float* v = c.f32(2, &nv);
   const float* g = c.f32(3, &ng);
-  float lr = float(c.number(4)), beta1 = float(c.number(5)), beta2 = float(c.number(6)), eps = float(c.number(7));
-  float wd = float(c.number(8)), bc1 = float(c.number(9)), bc2 = float(c.number(10));
+  float beta1 = float(c.number(4)), beta2 = float(c.number(5)), eps = float(c.number(6));
+  float decay = float(c.number(7)), stepSize = float(c.number(8)), invSqrtCorrection2 = float(c.number(9));
+  float gradScale = float(c.number(10));
   if (c.failed) return nullptr;
   if (nm != n || nv != n || ng != n) {
     c.fail("course_native.adamW: buffers differ in length");
     return nullptr;
   }
-  adamW(p, m, v, g, n, lr, beta1, beta2, eps, wd, bc1, bc2);
+  adamW(p, m, v, g, n, beta1, beta2, eps, decay, stepSize, invSqrtCorrection2, gradScale);
+  return c.undefined();
+}
+
+// layerNorm(x, gain, y, mean, rstd, rows, cols, eps)
+napi_value LayerNorm(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  const float* x = c.f32(0);
+  const float* gain = c.f32(1);
+  float* y = c.f32(2);
+  float* mean = c.f32(3);
+  float* rstd = c.f32(4);
+  size_t rows = size_t(c.number(5)), cols = size_t(c.number(6));
+  float eps = float(c.number(7));
+  if (c.failed) return nullptr;
+  layerNormForward(x, gain, y, mean, rstd, rows, cols, eps);
+  return c.undefined();
+}
+
+// layerNormGrad(dy, x, mean, rstd, gain, dx, dgain, rows, cols)
+napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  const float* dy = c.f32(0);
+  const float* x = c.f32(1);
+  const float* mean = c.f32(2);
+  const float* rstd = c.f32(3);
+  const float* gain = c.f32(4);
+  float* dx = c.f32(5);
+  float* dgain = c.f32(6);
+  size_t rows = size_t(c.number(7)), cols = size_t(c.number(8));
+  if (c.failed) return nullptr;
+  layerNormBackward(dy, x, mean, rstd, gain, dx, dgain, rows, cols);
+  return c.undefined();
+}
+
+// gelu(x, y)
+napi_value Gelu(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  size_t n = 0, ny = 0;
+  const float* x = c.f32(0, &n);
+  float* y = c.f32(1, &ny);
+  if (c.failed) return nullptr;
+  gelu(x, y, n < ny ? n : ny);
+  return c.undefined();
+}
+
+// geluGrad(dy, x, dx)
+napi_value GeluGrad(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  size_t n = 0, nx = 0, nd = 0;
+  const float* dy = c.f32(0, &n);
+  const float* x = c.f32(1, &nx);
+  float* dx = c.f32(2, &nd);
+  if (c.failed) return nullptr;
+  if (nx < n || nd < n) {
+    c.fail("course_native.geluGrad: buffers differ in length");
+    return nullptr;
+  }
+  geluBackward(dy, x, dx, n);
   return c.undefined();
 }
 
@@ -270,7 +329,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"matMul", MatMul},         {"binary", Binary},   {"unary", Unary},
       {"softmax", Softmax},       {"reduce", Reduce},   {"stridedCopy", StridedCopy},
       {"copy2d", Copy2d},         {"stridedScatter", StridedScatter},         {"gather", Gather},   {"segmentSum", SegmentSum},
-      {"adamW", AdamW},           {"blasName", BlasName}, {"useOpenBlas", UseOpenBlas},
+      {"adamW", AdamW},           {"layerNorm", LayerNorm}, {"layerNormGrad", LayerNormGrad},
+      {"gelu", Gelu},             {"geluGrad", GeluGrad},           {"blasName", BlasName}, {"useOpenBlas", UseOpenBlas},
       {"setBlasThreads", SetBlasThreads},
   };
   for (const Entry& e : entries) {

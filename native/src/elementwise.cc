@@ -118,7 +118,7 @@ void unary(UnaryOp op, const float* x, float* out, size_t n) {
     case kLog: return map(x, out, n, [](float v) { return std::log(v); });
     case kSqrt: return map(x, out, n, [](float v) { return std::sqrt(v); });
     case kRsqrt: return map(x, out, n, [](float v) { return 1.0f / std::sqrt(v); });
-    case kTanh: return map(x, out, n, [](float v) { return std::tanh(v); });
+    case kTanh: return map(x, out, n, [](float v) { return fastTanh(v); });
     case kNeg: return map(x, out, n, [](float v) { return -v; });
     case kSquare: return map(x, out, n, [](float v) { return v * v; });
     case kAbs: return map(x, out, n, [](float v) { return std::fabs(v); });

@@ -35,4 +35,15 @@ inline float fastExp(float x) {
   return x != x ? x : y;
 }
 
+// tanh from fastExp: 1 - 2 / (e^{2|x|} + 1), with a Taylor polynomial near 0 where that
+// difference would cancel.
+inline float fastTanh(float x) {
+  const float a = std::fabs(x);
+  const float big = 1.0f - 2.0f / (fastExp(2.0f * a) + 1.0f);
+  const float x2 = x * x;
+  const float small = a * (1.0f + x2 * (-0.333333333f + x2 * (0.133333333f + x2 * -0.0539682540f)));
+  const float r = a < 0.125f ? small : big;
+  return x != x ? x : std::copysign(r, x);
+}
+
 }  // namespace course

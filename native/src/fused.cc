@@ -1,21 +1,100 @@
-// Fused optimizer update, in place on the parameter and moment buffers.
+// Fused kernels: ops that tfjs would run as many small kernels (each with its own pass over
+// memory and its own engine overhead) done in one pass.
 #include <cmath>
+#include "fastmath.h"
 #include "kernels.h"
 
 namespace course {
 
 void adamW(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
-           size_t n, float lr, float beta1, float beta2, float eps, float weightDecay,
-           float biasCorrection1, float biasCorrection2) {
-  const float decay = 1.0f - lr * weightDecay;
+           size_t n, float beta1, float beta2, float eps, float decay, float stepSize,
+           float invSqrtCorrection2, float gradScale) {
+  const float c1 = (1.0f - beta1) * gradScale;
+  const float c2 = (1.0f - beta2) * gradScale * gradScale;
   for (size_t i = 0; i < n; i++) {
     const float gi = g[i];
-    const float mi = beta1 * m[i] + (1.0f - beta1) * gi;
-    const float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+    const float mi = beta1 * m[i] + c1 * gi;
+    const float vi = beta2 * v[i] + c2 * (gi * gi);
     m[i] = mi;
     v[i] = vi;
-    const float update = (mi / biasCorrection1) / (std::sqrt(vi / biasCorrection2) + eps);
-    p[i] = p[i] * decay - lr * update;
+    const float denom = std::sqrt(vi) * invSqrtCorrection2 + eps;
+    p[i] = p[i] * decay - stepSize * (mi / denom);
+  }
+}
+
+void layerNormForward(const float* x, const float* gain, float* y, float* mean, float* rstd,
+                      size_t rows, size_t cols, float eps) {
+  for (size_t r = 0; r < rows; r++) {
+    const float* __restrict xr = x + r * cols;
+    float* __restrict yr = y + r * cols;
+    double sum = 0;
+    for (size_t j = 0; j < cols; j++) sum += xr[j];
+    const float mu = float(sum / double(cols));
+    double sq = 0;
+    for (size_t j = 0; j < cols; j++) {
+      const float d = xr[j] - mu;
+      sq += double(d) * d;
+    }
+    const float rs = 1.0f / std::sqrt(float(sq / double(cols)) + eps);
+    for (size_t j = 0; j < cols; j++) yr[j] = (xr[j] - mu) * rs * gain[j];
+    mean[r] = mu;
+    rstd[r] = rs;
+  }
+}
+
+void layerNormBackward(const float* dy, const float* x, const float* mean, const float* rstd,
+                       const float* gain, float* dx, float* dgain, size_t rows, size_t cols) {
+  for (size_t j = 0; j < cols; j++) dgain[j] = 0.0f;
+  for (size_t r = 0; r < rows; r++) {
+    const float* __restrict dyr = dy + r * cols;
+    const float* __restrict xr = x + r * cols;
+    float* __restrict dxr = dx + r * cols;
+    const float mu = mean[r], rs = rstd[r];
+    double sumDxHat = 0, sumDxHatXHat = 0;
+    for (size_t j = 0; j < cols; j++) {
+      const float xHat = (xr[j] - mu) * rs;
+      const float dxHat = dyr[j] * gain[j];
+      sumDxHat += dxHat;
+      sumDxHatXHat += double(dxHat) * xHat;
+      dgain[j] += dyr[j] * xHat;
+    }
+    const float meanDxHat = float(sumDxHat / double(cols));
+    const float meanDxHatXHat = float(sumDxHatXHat / double(cols));
+    for (size_t j = 0; j < cols; j++) {
+      const float xHat = (xr[j] - mu) * rs;
+      dxr[j] = (dyr[j] * gain[j] - meanDxHat - xHat * meanDxHatXHat) * rs;
+    }
+  }
+}
+
+namespace {
+
+// tfjs's erf (Abramowitz & Stegun 7.1.26), as the cpu backend computes it.
+inline float erfAS(float x) {
+  const float p = 0.3275911f, a1 = 0.254829592f, a2 = -0.284496736f, a3 = 1.421413741f,
+              a4 = -1.453152027f, a5 = 1.061405429f;
+  const float sign = x > 0 ? 1.0f : (x < 0 ? -1.0f : 0.0f);
+  const float v = std::fabs(x);
+  const float t = 1.0f / (1.0f + p * v);
+  return sign * (1.0f - (((((a5 * t + a4) * t) + a3) * t + a2) * t + a1) * t * fastExp(-v * v));
+}
+
+}  // namespace
+
+void gelu(const float* __restrict x, float* __restrict y, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const float xi = x[i];
+    y[i] = xi * (0.5f * (1.0f + erfAS(xi * 0.70710678118654752f)));
+  }
+}
+
+void geluBackward(const float* __restrict dy, const float* __restrict x, float* __restrict dx, size_t n) {
+  const float invSqrt2Pi = 0.39894228040143268f;
+  for (size_t i = 0; i < n; i++) {
+    const float xi = x[i];
+    const float cdf = 0.5f * (1.0f + erfAS(xi * 0.70710678118654752f));
+    const float pdf = fastExp(-0.5f * xi * xi) * invSqrt2Pi;
+    dx[i] = dy[i] * (cdf + xi * pdf);
   }
 }
 

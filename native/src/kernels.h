@@ -52,9 +52,18 @@ void segmentSum(const float* x, const int32_t* ids, float* out, size_t n, size_t
                 size_t numSegments);
 
 // ---- fused.cc ----
-// In-place AdamW (torch.optim.AdamW): p -= lr * (mHat / (sqrt(vHat) + eps) + wd * p).
-void adamW(float* p, float* m, float* v, const float* g, size_t n, float lr, float beta1,
-           float beta2, float eps, float weightDecay, float biasCorrection1,
-           float biasCorrection2);
+// In-place AdamW as torch.optim.AdamW computes it: m, v updated with gradScale * g, then
+// p = p * decay - stepSize * m / (sqrt(v) * invSqrtCorrection2 + eps).
+void adamW(float* p, float* m, float* v, const float* g, size_t n, float beta1, float beta2,
+           float eps, float decay, float stepSize, float invSqrtCorrection2, float gradScale);
+// LayerNorm over rows of x[rows, cols] with a gain (no bias); also returns each row's mean
+// and 1/sqrt(var + eps) for the backward pass.
+void layerNormForward(const float* x, const float* gain, float* y, float* mean, float* rstd,
+                      size_t rows, size_t cols, float eps);
+void layerNormBackward(const float* dy, const float* x, const float* mean, const float* rstd,
+                       const float* gain, float* dx, float* dgain, size_t rows, size_t cols);
+// Exact GELU x * Phi(x), with tfjs's erf approximation; and its gradient.
+void gelu(const float* x, float* y, size_t n);
+void geluBackward(const float* dy, const float* x, float* dx, size_t n);
 
 }  // namespace course

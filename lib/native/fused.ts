@@ -1,0 +1,177 @@
+/**
+ * Fused ops for the cpu backend with native kernels: LayerNorm, GELU and the AdamW update,
+ * each one pass over memory instead of the 5–15 tfjs kernels their composite forms take.
+ * Each returns null (or false) when it cannot run — another backend, native kernels not
+ * loaded or switched off, other dtypes — and the caller runs its composite form, so results
+ * never depend on which path ran:
+ *
+ *   const y = fusedLayerNorm(x, gain, eps) ?? compositeLayerNorm(x, gain, eps);
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { NativeAddon } from "./addon.js";
+import { input, type NativeKernel } from "./kernel.js";
+import { allocFloats, rawEntry } from "./pool.js";
+import { state } from "./state.js";
+import { type CpuBackend, floats, sizeOf } from "./tensors.js";
+
+function fusedAddon(): NativeAddon | null {
+  const s = state();
+  return s.addon && s.enabled && tf.getBackend() === "cpu" ? s.addon : null;
+}
+
+/** Whether the fused ops run natively right now (cpu backend, addon loaded and enabled). */
+export function fusedOpsAvailable(): boolean {
+  return fusedAddon() != null;
+}
+
+const LAYER_NORM = "CourseLayerNorm";
+const LAYER_NORM_GRAD = "CourseLayerNormGrad";
+const GELU = "CourseGelu";
+const GELU_GRAD = "CourseGeluGrad";
+
+/** The custom cpu kernels behind the fused ops (registered by install.ts). */
+export const fusedKernels: NativeKernel[] = [
+  {
+    name: LAYER_NORM,
+    run(args, addon) {
+      const x = input(args, "x")!;
+      const gain = input(args, "gain")!;
+      const cols = x.shape[x.shape.length - 1];
+      const rows = sizeOf(x.shape) / cols;
+      const [y, mean, rstd] = [allocFloats(rows * cols), allocFloats(rows), allocFloats(rows)];
+      addon.layerNorm(floats(args.backend, x)!, floats(args.backend, gain)!, y, mean, rstd, rows, cols, args.attrs!.eps as number);
+      return [
+        args.backend.makeTensorInfo(x.shape, "float32", y),
+        args.backend.makeTensorInfo([rows], "float32", mean),
+        args.backend.makeTensorInfo([rows], "float32", rstd),
+      ];
+    },
+  },
+  {
+    name: LAYER_NORM_GRAD,
+    run(args, addon) {
+      const [dy, x, mean, rstd, gain] = ["dy", "x", "mean", "rstd", "gain"].map((name) => input(args, name)!);
+      const cols = x.shape[x.shape.length - 1];
+      const rows = sizeOf(x.shape) / cols;
+      const [dx, dgain] = [allocFloats(rows * cols), allocFloats(cols)];
+      const f = (t: tf.TensorInfo) => floats(args.backend, t)!;
+      addon.layerNormGrad(f(dy), f(x), f(mean), f(rstd), f(gain), dx, dgain, rows, cols);
+      return [args.backend.makeTensorInfo(x.shape, "float32", dx), args.backend.makeTensorInfo(gain.shape, "float32", dgain)];
+    },
+  },
+  {
+    name: GELU,
+    run(args, addon) {
+      const x = input(args, "x")!;
+      const y = allocFloats(sizeOf(x.shape));
+      addon.gelu(floats(args.backend, x)!, y);
+      return args.backend.makeTensorInfo(x.shape, "float32", y);
+    },
+  },
+  {
+    name: GELU_GRAD,
+    run(args, addon) {
+      const dy = input(args, "dy")!;
+      const x = input(args, "x")!;
+      const dx = allocFloats(sizeOf(x.shape));
+      addon.geluGrad(floats(args.backend, dy)!, floats(args.backend, x)!, dx);
+      return args.backend.makeTensorInfo(x.shape, "float32", dx);
+    },
+  },
+];
+
+function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number> = {}): tf.Tensor[] {
+  return ([] as tf.Tensor[]).concat(
+    tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs) as tf.Tensor | tf.Tensor[],
+  );
+}
+
+/**
+ * LayerNorm over the last axis with a gain and no bias: (x − mean) / sqrt(var + eps) · gain,
+ * with its gradient; null where it cannot run natively.
+ */
+export function fusedLayerNorm<T extends tf.Tensor>(x: T, gain: tf.Tensor, eps = 1e-5): T | null {
+  if (!fusedAddon() || x.dtype !== "float32" || gain.dtype !== "float32" || x.rank < 1 || x.size === 0) return null;
+  if (gain.rank !== 1 || gain.shape[0] !== x.shape[x.rank - 1]) return null;
+  const op = tf.customGrad(((input: tf.Tensor, g: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, mean, rstd] = runKernel(LAYER_NORM, { x: input, gain: g }, { eps });
+    save([input, g, mean, rstd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, gs, means, rstds] = saved;
+        return runKernel(LAYER_NORM_GRAD, { dy, x: xs, mean: means, rstd: rstds, gain: gs });
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x, gain) as T;
+}
+
+/** Exact GELU, x·Φ(x) (PyTorch's nn.GELU()), with its gradient; null where it cannot run natively. */
+export function fusedGelu<T extends tf.Tensor>(x: T): T | null {
+  if (!fusedAddon() || x.dtype !== "float32" || x.size === 0) return null;
+  const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([input]);
+    return {
+      value: runKernel(GELU, { x: input })[0],
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runKernel(GELU_GRAD, { dy, x: saved[0] }),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x) as T;
+}
+
+export interface FusedAdamWOptions {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Multiplies the parameter first: 1 − lr·weightDecay, or 1 for no decay. */
+  decay: number;
+  /** lr / (1 − beta1^t). */
+  stepSize: number;
+  /** 1 / sqrt(1 − beta2^t). */
+  invSqrtCorrection2: number;
+  /** Multiplies the gradient first (clipping's factor); default 1. */
+  gradScale?: number;
+}
+
+/**
+ * The variable's buffer, first copied to a buffer of its own if another tensor shares it (as
+ * right after tf.variable(t), while t lives): writing in place must not change other tensors.
+ */
+function ownBuffer(backend: CpuBackend, variable: tf.Variable): Float32Array | null {
+  if (variable.dtype !== "float32") return null;
+  let entry = rawEntry(backend, variable.dataId);
+  if (entry == null || !(entry.values instanceof Float32Array) || entry.values.length !== variable.size) return null;
+  if (entry.refCount > 1) {
+    const copy = tf.tensor(Float32Array.from(entry.values), variable.shape, "float32");
+    variable.assign(copy);
+    copy.dispose();
+    entry = rawEntry(backend, variable.dataId);
+    if (entry == null || entry.refCount !== 1 || !(entry.values instanceof Float32Array)) return null;
+  }
+  return entry.values;
+}
+
+/**
+ * One AdamW update of `param` and its moments `m`, `v`, in place (as PyTorch does):
+ *   m ← β1·m + (1−β1)·s·g;  v ← β2·v + (1−β2)·(s·g)²;  p ← p·decay − stepSize · m / (sqrt(v)·invSqrtCorrection2 + eps)
+ * Returns false, changing nothing, where it cannot (then run the tf ops instead). Because it
+ * writes into the variables' buffers, arrays read earlier with dataSync() from them change too:
+ * copy them if they must keep their values. (A buffer shared with another tensor is first
+ * replaced by a copy, so other tensors never change.)
+ */
+export function fusedAdamWStep(param: tf.Variable, m: tf.Variable, v: tf.Variable, grad: tf.Tensor, options: FusedAdamWOptions): boolean {
+  const addon = fusedAddon();
+  if (!addon) return false;
+  const backend = tf.backend() as unknown as CpuBackend;
+  const size = param.size;
+  if (m.size !== size || v.size !== size || grad.size !== size) return false;
+  if (param.dataId === m.dataId || param.dataId === v.dataId || m.dataId === v.dataId) return false;
+  const g = floats(backend, grad);
+  const buffers = [param, m, v].map((t) => ownBuffer(backend, t));
+  if (!g || g.length !== size || buffers.some((b) => b == null)) return false;
+  const [p, mv, vv] = buffers as Float32Array[];
+  addon.adamW(p, mv, vv, g, options.beta1, options.beta2, options.eps, options.decay, options.stepSize,
+    options.invSqrtCorrection2, options.gradScale ?? 1);
+  return true;
+}

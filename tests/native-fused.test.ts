@@ -1,0 +1,139 @@
+/**
+ * The fused native ops (LayerNorm, GELU, AdamW) against their composite tfjs forms on the stock
+ * kernels: values and gradients. Skips (printing why) when the addon is not built, unless
+ * COURSE_REQUIRE_NATIVE=1.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import * as tf from "@tensorflow/tfjs-core";
+import { useBackend } from "../lib/engine/index.js";
+import { fusedAdamWStep, fusedGelu, fusedLayerNorm, fusedOpsAvailable, nativeStatus, setNativeKernelsEnabled } from "../lib/native/index.js";
+import { Rng } from "../lib/util/random.js";
+
+await useBackend("cpu");
+const status = nativeStatus();
+if (!status.loaded) console.warn(`fused native op tests skipped: ${status.reason}`);
+const describeNative = status.loaded || process.env.COURSE_REQUIRE_NATIVE === "1" ? describe : describe.skip;
+
+const rng = new Rng(11);
+function random(shape: number[], scale = 2): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: size }, () => scale * rng.normal()), shape);
+}
+
+function expectClose(actual: tf.Tensor, expected: tf.Tensor, rtol = 1e-5): void {
+  expect(actual.shape).toEqual(expected.shape);
+  const a = actual.dataSync();
+  const b = expected.dataSync();
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) scale += Math.abs(b[i]) / b.length;
+  for (let i = 0; i < b.length; i++) {
+    const tol = rtol * (Math.abs(b[i]) + scale);
+    if (!(Math.abs(a[i] - b[i]) <= tol)) expect.fail(`element ${i}: ${a[i]} vs ${b[i]} (tol ${tol})`);
+  }
+}
+
+/** The composite forms, as lib/models/gpt writes them, run on the stock JS kernels. */
+function stock<T>(f: () => T): T {
+  setNativeKernelsEnabled(false);
+  try {
+    return f();
+  } finally {
+    setNativeKernelsEnabled(true);
+  }
+}
+
+function layerNormComposite(x: tf.Tensor, gain: tf.Tensor, eps: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gain);
+}
+
+function geluComposite(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
+}
+
+describeNative("fused native ops", () => {
+  afterEach(() => setNativeKernelsEnabled(true));
+
+  it("are available on cpu with native kernels, and decline when switched off or given int32", () => {
+    expect(fusedOpsAvailable()).toBe(true);
+    const x = random([3, 4]);
+    stock(() => {
+      expect(fusedOpsAvailable()).toBe(false);
+      expect(fusedLayerNorm(x, tf.ones([4]))).toBeNull();
+      expect(fusedGelu(x)).toBeNull();
+    });
+    expect(fusedGelu(tf.tensor([1, 2], undefined, "int32"))).toBeNull();
+    expect(fusedLayerNorm(x, tf.ones([3]))).toBeNull(); // gain does not match the last axis
+  });
+
+  it.each([[[7, 16]], [[2, 5, 33]], [[1, 128]]])("layerNorm of %j: values and gradients", (shape) => {
+    const x = tf.add(random(shape), 3); // an offset mean, as activations have
+    const gain = random([shape[shape.length - 1]], 1);
+    const dy = random(shape);
+    const loss = (ln: (x: tf.Tensor, g: tf.Tensor) => tf.Tensor) => (x: tf.Tensor, g: tf.Tensor) => tf.sum(tf.mul(ln(x, g), dy));
+    const fused = (x: tf.Tensor, g: tf.Tensor) => fusedLayerNorm(x, g, 1e-5)!;
+    expectClose(fused(x, gain), stock(() => layerNormComposite(x, gain, 1e-5)));
+    const [dx, dgain] = tf.grads(loss(fused))([x, gain]);
+    const [dxRef, dgainRef] = stock(() => tf.grads(loss((x, g) => layerNormComposite(x, g, 1e-5)))([x, gain]));
+    expectClose(dx, dxRef, 1e-4); // the composite's gradient cancels terms in float32; ours in double
+    expectClose(dgain, dgainRef);
+  });
+
+  it("gelu: values and gradient, including large and tiny inputs", () => {
+    const x = tf.concat([random([500], 3), tf.tensor([0, 1e-6, -1e-6, 10, -10, 40, -40])]);
+    const dy = random([507]);
+    const fused = (x: tf.Tensor) => fusedGelu(x)!;
+    expectClose(fused(x), stock(() => geluComposite(x)));
+    const dx = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(fused(x), dy)))(x);
+    const dxRef = stock(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(geluComposite(x), dy)))(x));
+    expectClose(dx, dxRef);
+  });
+
+  it("adamW updates parameter and moments in place as the tf ops do", () => {
+    const [beta1, beta2, eps, lr, weightDecay] = [0.9, 0.99, 1e-8, 1e-2, 0.1];
+    const init = random([6, 5], 0.5);
+    const grads = [random([6, 5]), random([6, 5]), random([6, 5])];
+    const p = tf.variable(tf.clone(init));
+    const m = tf.variable(tf.zeros([6, 5]));
+    const v = tf.variable(tf.zeros([6, 5]));
+    const pRef = tf.variable(tf.clone(init));
+    const mRef = tf.variable(tf.zeros([6, 5]));
+    const vRef = tf.variable(tf.zeros([6, 5]));
+    grads.forEach((g, i) => {
+      const t = i + 1;
+      const options = { beta1, beta2, eps, decay: 1 - lr * weightDecay, stepSize: lr / (1 - beta1 ** t),
+        invSqrtCorrection2: 1 / Math.sqrt(1 - beta2 ** t), gradScale: 0.5 };
+      const dataId = p.dataId;
+      expect(fusedAdamWStep(p, m, v, g, options)).toBe(true);
+      if (i > 0) expect(p.dataId).toBe(dataId); // in place (the first step copies the buffer tf.variable shared)
+      stock(() => tf.tidy(() => {
+        const sg = tf.mul(g, options.gradScale);
+        const mNew = tf.add(tf.mul(mRef, beta1), tf.mul(sg, 1 - beta1));
+        const vNew = tf.add(tf.mul(vRef, beta2), tf.mul(tf.square(sg), 1 - beta2));
+        const denom = tf.add(tf.mul(tf.sqrt(vNew), options.invSqrtCorrection2), eps);
+        pRef.assign(tf.sub(tf.mul(pRef, options.decay), tf.mul(tf.div(mNew, denom), options.stepSize)));
+        mRef.assign(mNew);
+        vRef.assign(vNew);
+      }));
+    });
+    expectClose(p, pRef);
+    expectClose(m, mRef);
+    expectClose(v, vRef);
+    expect(Math.abs(p.dataSync()[0] - init.dataSync()[0])).toBeGreaterThan(1e-3); // it moved
+  });
+
+  it("adamW never writes into a buffer that another tensor shares", () => {
+    const shared = tf.ones([4]);
+    const p = tf.variable(tf.zeros([4]));
+    p.assign(shared); // p now shares shared's buffer
+    const zeros = tf.zeros([4]);
+    const m = tf.variable(zeros); // and m shares zeros'
+    const v = tf.variable(tf.zeros([4]));
+    const options = { beta1: 0.9, beta2: 0.99, eps: 1e-8, decay: 1, stepSize: 0.1, invSqrtCorrection2: 1 };
+    expect(fusedAdamWStep(p, m, v, tf.ones([4]), options)).toBe(true);
+    expect(Array.from(shared.dataSync())).toEqual([1, 1, 1, 1]);
+    expect(Array.from(zeros.dataSync())).toEqual([0, 0, 0, 0]);
+    expect(p.dataSync()[0]).toBeCloseTo(0.9, 5);
+    expect(fusedAdamWStep(p, p, v, tf.ones([4]), options)).toBe(false); // aliased moments
+  });
+});
