@@ -80,7 +80,8 @@ export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scal
     return {
       value: tf.neg(tf.mean(tf.gather(tf.reshape(logProbs, [-1]), flatIndex))),
       gradFunc: (dy, saved) => {
-        const oneHot = tf.oneHot(saved[1] as tf.Tensor1D, vocabSize, 1, 0, "float32");
+        // oneHot int32 then cast: tfjs-wasm's OneHot writes int bits into a float32 output.
+        const oneHot = tf.cast(tf.oneHot(saved[1] as tf.Tensor1D, vocabSize), "float32");
         return [tf.mul(tf.sub(tf.exp(saved[0]), oneHot), tf.div(dy, n))];
       },
     };
