@@ -31,6 +31,10 @@ export interface NativeAddon {
     dx: Float32Array, dgain: Float32Array, rows: number, cols: number): void;
   gelu(x: Float32Array, y: Float32Array): void;
   geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  attention(qkv: Float32Array, y: Float32Array, probs: Float32Array, batch: number, t: number, nHead: number, c: number,
+    scale: number): void;
+  attentionGrad(dy: Float32Array, qkv: Float32Array, probs: Float32Array, dqkv: Float32Array, batch: number, t: number,
+    nHead: number, c: number, scale: number): void;
   blasName(): "openblas" | "builtin";
   useOpenBlas(enable: boolean): boolean;
   setBlasThreads(n: number): void;
@@ -43,7 +47,8 @@ export function addonPath(): string {
   return join(repoRoot(), "native", "build", "Release", "course_native.node");
 }
 
-export function loadAddon(): { addon: NativeAddon } | { addon: null; reason: string } {
+// `reason?` on the success branch too: tslab compiles without strictNullChecks, where `!loaded.addon` does not narrow.
+export function loadAddon(): { addon: NativeAddon; reason?: string } | { addon: null; reason: string } {
   const path = addonPath();
   if (!existsSync(path)) return { addon: null, reason: `addon not built (${path} missing; run node scripts/build-native.mjs)` };
   try {
