@@ -8,7 +8,8 @@
         "src/elementwise.cc",
         "src/reduce.cc",
         "src/layout.cc",
-        "src/fused.cc"
+        "src/fused.cc",
+        "src/attention.cc"
       ],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-trapping-math", "-fno-math-errno", "-march=native"],
       "cflags_cc!": ["-fno-exceptions", "-O2", "-O0"],

@@ -6,7 +6,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../lib/engine/index.js";
-import { fusedAdamWStep, fusedGelu, fusedLayerNorm, fusedOpsAvailable, nativeStatus, setNativeKernelsEnabled } from "../lib/native/index.js";
+import {
+  fusedAdamWStep, fusedCausalSelfAttention, fusedGelu, fusedLayerNorm, fusedOpsAvailable, nativeAddon, nativeStatus,
+  setNativeKernelsEnabled,
+} from "../lib/native/index.js";
 import { Rng } from "../lib/util/random.js";
 
 await useBackend("cpu");
@@ -51,6 +54,17 @@ function geluComposite(x: tf.Tensor): tf.Tensor {
   return tf.mul(x, tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
 }
 
+/** nanoGPT's attention from c_attn's output, as lib/models/gpt writes it. */
+function attentionComposite(qkv: tf.Tensor2D, B: number, T: number, nHead: number): tf.Tensor {
+  const C = qkv.shape[1] / 3;
+  const hs = C / nHead;
+  const heads = tf.reshape(tf.transpose(tf.reshape(qkv, [B, T, 3, nHead, hs]), [2, 0, 3, 1, 4]), [3, B * nHead, T, hs]);
+  const [q, k, v] = tf.unstack(heads);
+  const mask = tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), -1e9);
+  const weights = tf.softmax(tf.add(tf.matMul(tf.mul(q, 1 / Math.sqrt(hs)), k, false, true), mask));
+  return tf.reshape(tf.transpose(tf.reshape(tf.matMul(weights, v), [B, nHead, T, hs]), [0, 2, 1, 3]), [B * T, C]);
+}
+
 describeNative("fused native ops", () => {
   afterEach(() => setNativeKernelsEnabled(true));
 
@@ -88,6 +102,25 @@ describeNative("fused native ops", () => {
     const dxRef = stock(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(geluComposite(x), dy)))(x));
     expectClose(dx, dxRef);
   });
+
+  for (const blas of ["openblas", "builtin"] as const) {
+    it.each([[2, 5, 2, 8], [3, 16, 4, 32], [1, 1, 1, 3]])(`${blas}: causal self-attention B=%i T=%i heads=%i C=%i: values and gradient`, (B, T, nHead, C) => {
+      const addon = nativeAddon()!;
+      if (blas === "openblas" && !addon.useOpenBlas(true)) return;
+      addon.useOpenBlas(blas === "openblas");
+      try {
+        const qkv = random([B * T, 3 * C], 1) as tf.Tensor2D;
+        const dy = random([B * T, C]);
+        const fused = (x: tf.Tensor) => fusedCausalSelfAttention(x as tf.Tensor2D, B, T, nHead)!;
+        expectClose(fused(qkv), stock(() => attentionComposite(qkv, B, T, nHead)));
+        const grad = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(fused(x), dy)))(qkv);
+        const gradRef = stock(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(attentionComposite(x as tf.Tensor2D, B, T, nHead), dy)))(qkv));
+        expectClose(grad, gradRef);
+      } finally {
+        addon.useOpenBlas(true);
+      }
+    });
+  }
 
   it("adamW updates parameter and moments in place as the tf ops do", () => {
     const [beta1, beta2, eps, lr, weightDecay] = [0.9, 0.99, 1e-8, 1e-2, 0.1];

@@ -1,6 +1,7 @@
 /**
- * Fused ops for the cpu backend with native kernels: LayerNorm, GELU and the AdamW update,
- * each one pass over memory instead of the 5–15 tfjs kernels their composite forms take.
+ * Fused ops for the cpu backend with native kernels: LayerNorm, GELU, causal self-attention
+ * and the AdamW update, each one kernel instead of the 5–20 tfjs kernels (and their passes over
+ * memory and engine overhead) that their composite forms take.
  * Each returns null (or false) when it cannot run — another backend, native kernels not
  * loaded or switched off, other dtypes — and the caller runs its composite form, so results
  * never depend on which path ran:
@@ -28,6 +29,15 @@ const LAYER_NORM = "CourseLayerNorm";
 const LAYER_NORM_GRAD = "CourseLayerNormGrad";
 const GELU = "CourseGelu";
 const GELU_GRAD = "CourseGeluGrad";
+const ATTENTION = "CourseCausalAttention";
+const ATTENTION_GRAD = "CourseCausalAttentionGrad";
+
+interface AttentionAttrs {
+  batch: number;
+  t: number;
+  nHead: number;
+  scale: number;
+}
 
 /** The custom cpu kernels behind the fused ops (registered by install.ts). */
 export const fusedKernels: NativeKernel[] = [
@@ -78,6 +88,30 @@ export const fusedKernels: NativeKernel[] = [
       return args.backend.makeTensorInfo(x.shape, "float32", dx);
     },
   },
+  {
+    name: ATTENTION,
+    run(args, addon) {
+      const qkv = input(args, "qkv")!;
+      const { batch, t, nHead, scale } = args.attrs as unknown as AttentionAttrs;
+      const c = qkv.shape[1] / 3;
+      const [y, probs] = [allocFloats(batch * t * c), allocFloats(batch * nHead * t * t)];
+      addon.attention(floats(args.backend, qkv)!, y, probs, batch, t, nHead, c, scale);
+      return [args.backend.makeTensorInfo([batch * t, c], "float32", y),
+        args.backend.makeTensorInfo([batch * nHead, t, t], "float32", probs)];
+    },
+  },
+  {
+    name: ATTENTION_GRAD,
+    run(args, addon) {
+      const [dy, qkv, probs] = ["dy", "qkv", "probs"].map((name) => input(args, name)!);
+      const { batch, t, nHead, scale } = args.attrs as unknown as AttentionAttrs;
+      const c = qkv.shape[1] / 3;
+      const dqkv = allocFloats(batch * t * 3 * c);
+      const f = (x: tf.TensorInfo) => floats(args.backend, x)!;
+      addon.attentionGrad(f(dy), f(qkv), f(probs), dqkv, batch, t, nHead, c, scale);
+      return args.backend.makeTensorInfo(qkv.shape, "float32", dqkv);
+    },
+  },
 ];
 
 function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number> = {}): tf.Tensor[] {
@@ -118,6 +152,30 @@ export function fusedGelu<T extends tf.Tensor>(x: T): T | null {
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(x) as T;
+}
+
+/**
+ * Causal multi-head self-attention from the fused projection: qkv is (B·T, 3C), rows in batch
+ * then time order, columns [q | k | v] with nHead heads of C / nHead side by side (nanoGPT's
+ * c_attn output). Returns y (B·T, C), heads side by side: softmax(q kᵀ · scale + causal mask) v,
+ * scale defaulting to 1/sqrt(C / nHead). No dropout (use the composite form when training with
+ * dropout). Null where it cannot run natively.
+ */
+export function fusedCausalSelfAttention(qkv: tf.Tensor2D, batch: number, t: number, nHead: number, scale?: number): tf.Tensor2D | null {
+  if (!fusedAddon() || qkv.dtype !== "float32" || qkv.rank !== 2 || qkv.size === 0) return null;
+  const c = qkv.shape[1] / 3;
+  if (!Number.isInteger(c) || c % nHead !== 0 || qkv.shape[0] !== batch * t) return null;
+  const attrs: AttentionAttrs = { batch, t, nHead, scale: scale ?? 1 / Math.sqrt(c / nHead) };
+  const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, probs] = runKernel(ATTENTION, { qkv: input }, attrs as unknown as Record<string, number>);
+    save([input, probs]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        runKernel(ATTENTION_GRAD, { dy, qkv: saved[0], probs: saved[1] }, attrs as unknown as Record<string, number>),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(qkv) as tf.Tensor2D;
 }
 
 export interface FusedAdamWOptions {

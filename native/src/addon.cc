@@ -299,6 +299,45 @@ napi_value GeluGrad(napi_env env, napi_callback_info info) {
   return c.undefined();
 }
 
+// attention(qkv, y, probs, B, T, nHead, C, scale)
+napi_value Attention(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  size_t nqkv = 0, ny = 0, np = 0;
+  const float* qkv = c.f32(0, &nqkv);
+  float* y = c.f32(1, &ny);
+  float* probs = c.f32(2, &np);
+  int B = int(c.number(3)), T = int(c.number(4)), nHead = int(c.number(5)), C = int(c.number(6));
+  float scale = float(c.number(7));
+  if (c.failed) return nullptr;
+  if (nHead <= 0 || C % nHead != 0 || nqkv < size_t(B) * T * 3 * C || ny < size_t(B) * T * C ||
+      np < size_t(B) * nHead * T * T) {
+    c.fail("course_native.attention: bad sizes");
+    return nullptr;
+  }
+  causalAttentionForward(qkv, y, probs, B, T, nHead, C, scale);
+  return c.undefined();
+}
+
+// attentionGrad(dy, qkv, probs, dqkv, B, T, nHead, C, scale)
+napi_value AttentionGrad(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  size_t ndy = 0, nqkv = 0, np = 0, nd = 0;
+  const float* dy = c.f32(0, &ndy);
+  const float* qkv = c.f32(1, &nqkv);
+  const float* probs = c.f32(2, &np);
+  float* dqkv = c.f32(3, &nd);
+  int B = int(c.number(4)), T = int(c.number(5)), nHead = int(c.number(6)), C = int(c.number(7));
+  float scale = float(c.number(8));
+  if (c.failed) return nullptr;
+  if (nHead <= 0 || C % nHead != 0 || nqkv < size_t(B) * T * 3 * C || nd < size_t(B) * T * 3 * C ||
+      ndy < size_t(B) * T * C || np < size_t(B) * nHead * T * T) {
+    c.fail("course_native.attentionGrad: bad sizes");
+    return nullptr;
+  }
+  causalAttentionBackward(dy, qkv, probs, dqkv, B, T, nHead, C, scale);
+  return c.undefined();
+}
+
 napi_value BlasName(napi_env env, napi_callback_info info) {
   Call c(env, info);
   return c.string(blasName());
@@ -330,7 +369,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"softmax", Softmax},       {"reduce", Reduce},   {"stridedCopy", StridedCopy},
       {"copy2d", Copy2d},         {"stridedScatter", StridedScatter},         {"gather", Gather},   {"segmentSum", SegmentSum},
       {"adamW", AdamW},           {"layerNorm", LayerNorm}, {"layerNormGrad", LayerNormGrad},
-      {"gelu", Gelu},             {"geluGrad", GeluGrad},           {"blasName", BlasName}, {"useOpenBlas", UseOpenBlas},
+      {"gelu", Gelu},             {"geluGrad", GeluGrad},
+      {"attention", Attention},   {"attentionGrad", AttentionGrad},           {"blasName", BlasName}, {"useOpenBlas", UseOpenBlas},
       {"setBlasThreads", SetBlasThreads},
   };
   for (const Entry& e : entries) {

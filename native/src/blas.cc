@@ -92,7 +92,30 @@ void builtinMatMul(const float* a, const float* b, float* out, int M, int N, int
   builtinGemm(a, b, out, M, N, K);
 }
 
+// C = alpha * op(A) op(B) with leading dimensions, for strided views (attention heads).
+void builtinGemmStrided(bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
+                        int lda, const float* B, int ldb, float* C, int ldc) {
+  std::vector<float> a(size_t(M) * K), b(size_t(K) * N), c(size_t(M) * N);
+  for (int i = 0; i < M; i++)
+    for (int k = 0; k < K; k++) a[size_t(i) * K + k] = alpha * (transA ? A[size_t(k) * lda + i] : A[size_t(i) * lda + k]);
+  for (int k = 0; k < K; k++)
+    for (int j = 0; j < N; j++) b[size_t(k) * N + j] = transB ? B[size_t(j) * ldb + k] : B[size_t(k) * ldb + j];
+  builtinGemm(a.data(), b.data(), c.data(), M, N, K);
+  for (int i = 0; i < M; i++) std::memcpy(C + size_t(i) * ldc, c.data() + size_t(i) * N, sizeof(float) * N);
+}
+
 }  // namespace
+
+void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+          const float* B, int ldb, float* C, int ldc) {
+  SgemmFn sgemm = useOpenBlas ? openBlas().sgemm : nullptr;
+  if (sgemm) {
+    sgemm(kRowMajor, transA ? kTrans : kNoTrans, transB ? kTrans : kNoTrans, M, N, K, alpha, A, lda, B, ldb,
+          0.0f, C, ldc);
+  } else {
+    builtinGemmStrided(transA, transB, M, N, K, alpha, A, lda, B, ldb, C, ldc);
+  }
+}
 
 const char* blasName() { return useOpenBlas && openBlas().sgemm ? "openblas" : "builtin"; }
 

@@ -19,6 +19,10 @@ void blasSetThreads(int n);
 void batchMatMul(const float* a, const float* b, float* out, int batch, int batchA, int batchB,
                  int M, int N, int K, bool transA, bool transB);
 
+// C = alpha * op(A) op(B) (beta 0) on row-major views with leading dimensions lda/ldb/ldc.
+void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+          const float* B, int ldb, float* C, int ldc);
+
 // ---- elementwise.cc ----
 enum BinaryOp { kAdd, kSub, kMul, kDiv, kMax, kMin, kSquaredDiff, kPow };
 // out = a op b, with a/b strides per output dim (0 where broadcast).
@@ -65,5 +69,14 @@ void layerNormBackward(const float* dy, const float* x, const float* mean, const
 // Exact GELU x * Phi(x), with tfjs's erf approximation; and its gradient.
 void gelu(const float* x, float* y, size_t n);
 void geluBackward(const float* dy, const float* x, float* dx, size_t n);
+
+// ---- attention.cc ----
+// Causal self-attention straight from the fused projection qkv[B*T, 3C] (q | k | v, heads of
+// size C / nHead side by side) to y[B*T, C], keeping the attention weights probs[B*nHead, T, T]
+// for the backward pass, which writes dqkv[B*T, 3C].
+void causalAttentionForward(const float* qkv, float* y, float* probs, int B, int T, int nHead, int C,
+                            float scale);
+void causalAttentionBackward(const float* dy, const float* qkv, const float* probs, float* dqkv, int B,
+                             int T, int nHead, int C, float scale);
 
 }  // namespace course
