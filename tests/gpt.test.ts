@@ -62,7 +62,7 @@ describe("GPT vs PyTorch", () => {
       const model = new GPT({ ...tiny, ...overrides }, { seed: 7 });
       perturbVectors(model, 8);
       const { x, y } = batch(3, T, tiny.vocabSize, 9);
-      saveGPT(model, join(dir, "weights.safetensors"));
+      await saveGPT(model, join(dir, "weights.safetensors"));
       saveSafetensors(join(dir, "batch.safetensors"), {
         x: { dtype: "I32", shape: x.shape, data: x.dataSync() as Int32Array },
         y: { dtype: "I32", shape: y.shape, data: y.dataSync() as Int32Array },
@@ -197,11 +197,11 @@ describe("GPT", () => {
     noDropout.dispose();
   });
 
-  it("saves and loads weights bit-exactly", () => {
+  it("saves and loads weights bit-exactly", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gpt-io-"));
     const model = new GPT(tiny, { seed: 11 });
     perturbVectors(model, 12);
-    saveGPT(model, join(dir, "m.safetensors"));
+    await saveGPT(model, join(dir, "m.safetensors"));
     const loaded = loadGPT(join(dir, "m.safetensors"));
     expect(loaded.config).toEqual(model.config);
     for (const [name, v] of Object.entries(model.params)) {

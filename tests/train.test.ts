@@ -4,10 +4,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import { tf, useBackend } from "../lib/engine/index.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BackendUnavailable, shutdownEngine, tf, useBackend } from "../lib/engine/index.js";
 import { loadSafetensors, saveSafetensors, type StoredTensor } from "../lib/io/index.js";
-import { GPT, type GPTConfig } from "../lib/models/gpt/index.js";
+import { GPT, loadGPT, type GPTConfig } from "../lib/models/gpt/index.js";
+import { generate } from "../lib/sample/index.js";
 import {
   AdamW,
   NonFiniteLossError,
@@ -138,11 +139,13 @@ describe("pieces", () => {
   it("clipGradNorm scales to the max norm, as torch's clip_grad_norm_", () => {
     const grads = { a: tf.tensor1d([3, 4]), b: tf.tensor2d([[12]]) };
     const { grads: clipped, norm } = clipGradNorm(grads, 1);
-    expect(norm).toBeCloseTo(13, 5);
+    expect(norm.dataSync()[0]).toBeCloseTo(13, 5);
     expect(Array.from(clipped.a.dataSync())).toEqual(Array.from(new Float32Array([3 / (13 + 1e-6), 4 / (13 + 1e-6)])));
     expect(clipped.b.dataSync()[0]).toBeCloseTo(12 / 13, 6);
     expect(clipScale(0.5, 1)).toBe(1);
-    tf.dispose([...Object.values(grads), ...Object.values(clipped)]);
+    const small = clipGradNorm(grads, 100); // under the limit: unchanged
+    expect(Array.from(small.grads.a.dataSync())).toEqual([3, 4]);
+    tf.dispose([norm, small.norm, ...Object.values(grads), ...Object.values(clipped), ...Object.values(small.grads)]);
   });
 
   it("getBatch takes windows and their next tokens, reproducibly", () => {
@@ -230,11 +233,11 @@ describe("training a GPT", () => {
     const dir = mkdtempSync(join(tmpdir(), "ckpt-"));
     const trainer = new Trainer(new GPT(tiny, { seed: 3 }), data, { ...quick, maxIters: 3, outDir: dir });
     await trainer.run();
-    const path = trainer.saveCheckpoint();
+    const path = await trainer.saveCheckpoint();
     const { model, state } = loadCheckpoint(path);
     expect(model.config).toEqual(trainer.model.config);
     for (const [name, v] of Object.entries(trainer.model.params)) expect(model.params[name].dataSync(), name).toEqual(v.dataSync());
-    const optimizerState = trainer.optimizer.getState();
+    const optimizerState = await trainer.optimizer.getState();
     expect(state.optimizer.step).toBe(3);
     for (const name of Object.keys(trainer.model.params)) {
       expect(state.optimizer.m[name]).toEqual(optimizerState.m[name]);
@@ -312,5 +315,50 @@ describe("presets", () => {
     expect(cpu.model).toEqual({ blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false });
     expect(trainConfig(cpu.train)).toMatchObject({ batchSize: 12, maxIters: 2000, lrDecayIters: 2000, evalIters: 20, learningRate: 1e-3 });
     expect(existsSync("lib/train/presets.ts")).toBe(true);
+  });
+});
+
+// The same run on WebGPU (a software adapter will do): the Trainer must never read tensors
+// synchronously (impossible there under Node) nor build kernels with too many inputs.
+const webgpu = await useBackend("webgpu", { allowSoftware: true }).then(
+  () => "",
+  (error: unknown) => (error instanceof BackendUnavailable ? error.reason : String(error)),
+);
+if (webgpu) console.warn(`SKIPPING WebGPU training test: ${webgpu}`);
+
+describe("WebGPU", () => {
+  afterAll(async () => {
+    await shutdownEngine();
+  });
+
+  it.runIf(webgpu === "")("trains, checkpoints and samples on the same loss curve as cpu", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "webgpu-"));
+    const config = { ...quick, maxIters: 6, evalInterval: 3, gradientAccumulationSteps: 2, outDir: dir };
+    const run = async () => {
+      const trainer = new Trainer(new GPT({ ...tiny, dropout: 0.1 }, { seed: 8 }), data, config);
+      const result = await trainer.run();
+      trainer.dispose();
+      trainer.model.dispose();
+      return result;
+    };
+    await useBackend("cpu");
+    const onCpu = await run();
+    await useBackend("webgpu", { allowSoftware: true });
+    const onGpu = await run();
+    expect(onGpu.checkpoint).toBe(join(dir, "ckpt.safetensors"));
+    onGpu.losses.forEach((s, i) => {
+      expect(Math.abs(s.loss - onCpu.losses[i].loss)).toBeLessThan(1e-4);
+      expect(Math.abs(s.gradNorm - onCpu.losses[i].gradNorm)).toBeLessThan(1e-4);
+    });
+    onGpu.evals.forEach((e, i) => expect(Math.abs(e.val - onCpu.evals[i].val)).toBeLessThan(1e-4));
+    const greedy = async () => {
+      const model = loadGPT(onGpu.checkpoint!);
+      const ids = await generate(model, [1, 2], { maxNewTokens: 6, temperature: 0 });
+      model.dispose();
+      return ids;
+    };
+    const sampledOnGpu = await greedy();
+    await useBackend("cpu");
+    expect(sampledOnGpu).toEqual(await greedy());
   });
 });

@@ -75,11 +75,12 @@ export class AdamW {
     }
   }
 
-  getState(): AdamWState {
+  /** The moments and step count (read asynchronously: WebGPU under Node has no synchronous reads). */
+  async getState(): Promise<AdamWState> {
     const state: AdamWState = { step: this.steps, m: {}, v: {} };
     for (const name of Object.keys(this.params)) {
-      state.m[name] = this.m[name].dataSync() as Float32Array;
-      state.v[name] = this.v[name].dataSync() as Float32Array;
+      state.m[name] = (await this.m[name].data()) as Float32Array;
+      state.v[name] = (await this.v[name].data()) as Float32Array;
     }
     return state;
   }

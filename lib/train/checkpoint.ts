@@ -30,8 +30,8 @@ export interface CheckpointState {
   evals: EvalRecord[];
 }
 
-export function saveCheckpoint(path: string, model: GPT, state: CheckpointState): void {
-  const tensors: Record<string, StoredTensor> = { ...gptWeights(model) };
+export async function saveCheckpoint(path: string, model: GPT, state: CheckpointState): Promise<void> {
+  const tensors: Record<string, StoredTensor> = { ...(await gptWeights(model)) };
   for (const [name, v] of Object.entries(model.params)) {
     tensors[`optimizer.m.${name}`] = { dtype: "F32", shape: v.shape.slice(), data: state.optimizer.m[name] };
     tensors[`optimizer.v.${name}`] = { dtype: "F32", shape: v.shape.slice(), data: state.optimizer.v[name] };

@@ -5,7 +5,7 @@
  *   const result = await trainer.run();        // { iter, interrupted, losses: StepInfo[], evals, checkpoint }
  *   const again = Trainer.fromCheckpoint("out/x/ckpt.safetensors", { train, val }, { maxIters: 4000 });
  *
- * Trainer(model, data, config?, callbacks?): .run(), .step(), .evaluate(), .saveCheckpoint(path?),
+ * Trainer(model, data, config?, callbacks?): .run(), .step(), .evaluate(), await .saveCheckpoint(path?),
  *   .stop(), .dispose(), .iter, .evals, .bestValLoss, .optimizer, .rng, .config; static fromCheckpoint(path, data, overrides?, callbacks?)
  * TrainerCallbacks { onStart, onStep(StepInfo), onEval(EvalInfo), onCheckpoint, onEnd }
  *   terminalProgress({ stream?, logInterval? })  progress bar on stderr
@@ -15,8 +15,9 @@
  * Pieces: getBatch(data, blockSize, batchSize, rng) → { x, y }; estimateLoss(model, data, { batchSize, iters, rng });
  *   estimateLosses(model, { train, val }, { batchSize, iters, seed }); lossAndGrads(model, x, y, { training?, rng?, lossScale? });
  *   AdamW(params, config?, decays?) with .step(grads, { learningRate?, gradScale? }), .getState(), .setState();
- *   learningRateAt(iter, schedule); globalNorm(grads); clipScale(norm, maxNorm); clipGradNorm(grads, maxNorm);
- *   saveCheckpoint(path, model, state); loadCheckpoint(path) → { model, state };
+ *   learningRateAt(iter, schedule); globalNorm(grads) → Scalar; clipScale(norm, maxNorm); clipGradNorm(grads, maxNorm) → { grads, norm: Scalar };
+ *   saveCheckpoint(path, model, state) (async); loadCheckpoint(path) → { model, state }.
+ * Everything reads tensors asynchronously, so it all runs on WebGPU under Node too.
  *   parseArgs(argv) → { camelCaseKey: value } (nanoGPT-style --key=value overrides), camelCase(key).
  */
 export * from "./batch.js";

@@ -123,7 +123,7 @@ export class Trainer {
       const improved = val < this.bestValLoss;
       this.bestValLoss = Math.min(this.bestValLoss, val);
       if (outDir && this.iter > 0 && (alwaysSaveCheckpoint || improved || this.iter === maxIters)) {
-        checkpoint = this.saveCheckpoint();
+        checkpoint = await this.saveCheckpoint();
       }
     };
     while (this.iter < maxIters && !this.stopRequested) {
@@ -133,7 +133,7 @@ export class Trainer {
     }
     const interrupted = this.iter < maxIters;
     if (interrupted) {
-      if (outDir) checkpoint = this.saveCheckpoint();
+      if (outDir) checkpoint = await this.saveCheckpoint();
     } else if (!evaluatedNow()) {
       await evaluateAndSave();
     }
@@ -187,12 +187,12 @@ export class Trainer {
   }
 
   /** Write outDir/ckpt.safetensors (or `path`) atomically; returns its path. */
-  saveCheckpoint(path?: string): string {
+  async saveCheckpoint(path?: string): Promise<string> {
     const target = path ?? join(this.config.outDir ?? ".", "ckpt.safetensors");
-    saveCheckpoint(target, this.model, {
+    await saveCheckpoint(target, this.model, {
       trainConfig: this.config,
       iter: this.iter,
-      optimizer: this.optimizer.getState(),
+      optimizer: await this.optimizer.getState(),
       rng: this.rng.getState(),
       bestValLoss: this.bestValLoss,
       evals: this.evals,

@@ -7,11 +7,11 @@
  *   model.forward(x, y, { training: true, rng })            // dropout on, masks seeded by rng (an Rng)
  *   model.numParams()                                       // without position embeddings, as nanoGPT prints
  *   model.params["transformer.h.0.attn.c_attn.weight"]      // tf.Variable, nanoGPT names and PyTorch (out, in) shapes
- *   saveGPT(model, "out/model.safetensors"); const same = loadGPT("out/model.safetensors");
+ *   await saveGPT(model, "out/model.safetensors"); const same = loadGPT("out/model.safetensors");
  *
  * Exports: GPT, GPTConfig, GPT2_SMALL, gptConfig(partial), ForwardOptions, ForwardResult, GPTOptions,
- * gptParamSpecs(config), initParamValues(config, rng), gptWeights(model), setGPTWeights(model, weights),
- * saveGPT(model, path, metadata?), loadGPT(path), and the layers: linear, layerNorm, gelu, crossEntropy,
+ * gptParamSpecs(config), initParamValues(config, rng), gptWeights(model) (async), setGPTWeights(model, weights),
+ * saveGPT(model, path, metadata?) (async), loadGPT(path), and the layers: linear, layerNorm, gelu, crossEntropy,
  * dropout.
  */
 export * from "./config.js";

@@ -9,11 +9,11 @@ import { loadSafetensors, saveSafetensors, type StoredTensor } from "../../io/in
 import { GPT } from "./model.js";
 import { gptConfig, type GPTConfig } from "./config.js";
 
-/** The parameters' current values (read synchronously from the backend). */
-export function gptWeights(model: GPT): Record<string, StoredTensor> {
+/** The parameters' current values (read asynchronously: WebGPU under Node has no synchronous reads). */
+export async function gptWeights(model: GPT): Promise<Record<string, StoredTensor>> {
   const out: Record<string, StoredTensor> = {};
   for (const [name, v] of Object.entries(model.params)) {
-    out[name] = { dtype: "F32", shape: v.shape.slice(), data: v.dataSync() as Float32Array };
+    out[name] = { dtype: "F32", shape: v.shape.slice(), data: (await v.data()) as Float32Array };
   }
   return out;
 }
@@ -31,8 +31,8 @@ export function setGPTWeights(model: GPT, weights: Record<string, StoredTensor>)
 }
 
 /** Save weights + config as one .safetensors file (atomically). */
-export function saveGPT(model: GPT, path: string, metadata: Record<string, string> = {}): void {
-  saveSafetensors(path, gptWeights(model), { ...metadata, gpt_config: JSON.stringify(model.config) });
+export async function saveGPT(model: GPT, path: string, metadata: Record<string, string> = {}): Promise<void> {
+  saveSafetensors(path, await gptWeights(model), { ...metadata, gpt_config: JSON.stringify(model.config) });
 }
 
 /** Load a GPT saved by saveGPT (or a training checkpoint, whose extra tensors are ignored). */
