@@ -10,7 +10,8 @@ export interface UseBackendOptions {
   /** Accept a software WebGPU adapter (lavapipe, SwiftShader) for an explicit "webgpu"
    * choice: slow, but it runs the real WebGPU kernels (tests, CI). Env: COURSE_WEBGPU_SOFTWARE=1. */
   allowSoftware?: boolean;
-  /** Options passed to Dawn's `create()`, e.g. ["backend=vulkan"] or ["adapter=NAME"]. */
+  /** Options passed to Dawn's `create()`, e.g. ["backend=vulkan"] or ["adapter=NAME"].
+   * Env: COURSE_DAWN_OPTIONS, ";"-separated. */
   dawnOptions?: string[];
 }
 

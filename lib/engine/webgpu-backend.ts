@@ -178,11 +178,13 @@ function describe(adapter: GpuAdapter): AdapterDescription {
   return { vendor, architecture, device: deviceName, description, software };
 }
 
+/** "nvidia-h200 (nvidia, NVIDIA: 580.159.04)", "llvmpipe-... (mesa, software, llvmpipe: Mesa 25.0.7 ...)". */
 function describeAdapter(adapter: AdapterDescription): string {
-  const name = adapter.description || adapter.device || "unnamed adapter";
-  const details = [adapter.vendor, adapter.architecture].filter((part) => part.length > 0).join(", ");
-  const software = adapter.software && adapter.architecture !== "software" ? ", software adapter" : "";
-  return `${name}${details ? ` (${details})` : ""}${software}`;
+  const name = adapter.device || adapter.description || "unnamed adapter";
+  const software = adapter.software && adapter.architecture !== "software" ? "software" : "";
+  const details = [adapter.vendor, adapter.architecture, software, adapter.description === name ? "" : adapter.description];
+  const said = details.filter((part) => part.length > 0).join(", ");
+  return said ? `${name} (${said})` : name;
 }
 
 /** The device tfjs itself would request: the adapter's full limits for big buffers and workgroups. */
