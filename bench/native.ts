@@ -1,7 +1,9 @@
 /**
  * The nanoGPT CPU-config train step (4 layers, 4 heads, n_embd 128, block 64, batch 12, vocab 65:
  * forward, backward, AdamW) in ms/step on tfjs cpu + native kernels, tfjs cpu with its stock JS
- * kernels, tfjs wasm, and PyTorch (bench/torch_gpt_step.py, 2 threads), as ratios to PyTorch.
+ * kernels, tfjs wasm, and PyTorch (bench/torch_gpt_step.py, 2 threads and 1), as ratios to PyTorch
+ * with 2 threads (1 thread if only that one ran). Columns: median and best wall time per step, and median process CPU time (all
+ * threads), which other load on a shared machine disturbs less than wall time.
  *
  *   npm run bench -- native
  *   npx tsx bench/native.ts [--rounds N] [--steps N] [--variants torch,native,wasm,cpu]
@@ -17,7 +19,7 @@ import { AdamW, lossAndGrads } from "../lib/train/index.js";
 import { byProfile } from "../lib/util/profile.js";
 import { Rng } from "../lib/util/random.js";
 
-type Variant = "native" | "cpu" | "wasm" | "torch";
+type Variant = "native" | "cpu" | "wasm" | "torch" | "torch1";
 interface Run {
   ms: number[];
   /** Process CPU time per step: all threads together, less sensitive to other load than wall time. */
@@ -34,7 +36,7 @@ function argValue(name: string, fallback: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-async function worker(variant: Exclude<Variant, "torch">, steps: number, warmup: number): Promise<Run> {
+async function worker(variant: Exclude<Variant, "torch" | "torch1">, steps: number, warmup: number): Promise<Run> {
   if (variant === "cpu") process.env.COURSE_NATIVE = "0";
   const info = await useBackend(variant === "wasm" ? "wasm" : "cpu");
   const model = new GPT(config, { seed: 1337 });
@@ -64,8 +66,8 @@ async function worker(variant: Exclude<Variant, "torch">, steps: number, warmup:
 }
 
 function spawnRun(variant: Variant, steps: number, warmup: number): Run | string {
-  const [command, args] = variant === "torch"
-    ? ["/usr/bin/python3", ["bench/torch_gpt_step.py", "--steps", String(steps), "--warmup", String(warmup), "--threads", "2"]]
+  const [command, args] = variant === "torch" || variant === "torch1"
+    ? ["/usr/bin/python3", ["bench/torch_gpt_step.py", "--steps", String(steps), "--warmup", String(warmup), "--threads", variant === "torch" ? "2" : "1"]]
     : [process.execPath, ["--import", "tsx", "bench/native.ts", "--worker", variant, "--steps", String(steps), "--warmup", String(warmup)]];
   const result = spawnSync(command, args, { encoding: "utf8", maxBuffer: 1 << 24 });
   const line = result.stdout?.trim().split("\n").filter((l) => l.startsWith("{")).pop();
@@ -82,7 +84,7 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const workerIndex = process.argv.indexOf("--worker");
   if (workerIndex >= 0) {
-    const variant = process.argv[workerIndex + 1] as Exclude<Variant, "torch">;
+    const variant = process.argv[workerIndex + 1] as Exclude<Variant, "torch" | "torch1">;
     const run = await worker(variant, argValue("--steps", 5), argValue("--warmup", 2));
     console.log(JSON.stringify(run));
     return;
@@ -93,12 +95,13 @@ async function main(): Promise<void> {
   const plan: Record<Variant, { steps: number; warmup: number; rounds: number }> = {
     native: { steps, warmup: 2, rounds },
     torch: { steps, warmup: 3, rounds },
+    torch1: { steps, warmup: 3, rounds },
     wasm: { steps: Math.max(2, Math.ceil(steps / 3)), warmup: 1, rounds },
     cpu: { steps: 2, warmup: 1, rounds: 1 },
   };
   const results = new Map<Variant, { ms: number[]; cpuMs: number[]; loss: number[]; notes: Set<string> }>();
   const only = process.argv.indexOf("--variants");
-  const variants = (only >= 0 ? process.argv[only + 1].split(",") : ["torch", "native", "wasm", "cpu"]) as Variant[];
+  const variants = (only >= 0 ? process.argv[only + 1].split(",") : ["torch", "torch1", "native", "wasm", "cpu"]) as Variant[];
   for (let round = 0; round < rounds; round++) {
     for (const variant of variants) {
       if (round >= plan[variant].rounds) continue;
@@ -116,15 +119,17 @@ async function main(): Promise<void> {
       console.log(`round ${round + 1}/${rounds} ${variant}: median ${median(run.ms).toFixed(1)} ms over ${run.ms.length} steps`);
     }
   }
-  const torchMs = results.has("torch") ? median(results.get("torch")!.ms) : NaN;
+  const reference = results.get("torch") ?? results.get("torch1");
+  const torchMs = reference ? median(reference.ms) : NaN;
   const labels: Record<Variant, string> = {
     torch: "PyTorch (2 threads)",
+    torch1: "PyTorch (1 thread)",
     native: "tfjs cpu + native kernels",
     wasm: "tfjs wasm",
     cpu: "tfjs cpu (stock JS kernels)",
   };
   console.log(`\nnanoGPT CPU-config train step (B=${batchSize}, T=${config.blockSize}, ${config.nLayer} layers, n_embd ${config.nEmbd})`);
-  const torchMin = results.has("torch") ? Math.min(...results.get("torch")!.ms) : NaN;
+  const torchMin = reference ? Math.min(...reference.ms) : NaN;
   const row = (cells: string[]) => console.log(cells.map((c, i) => (i === 0 ? c.padEnd(30) : c.padStart(10))).join(" "));
   row(["variant", "median ms", "x PyTorch", "min ms", "x PyTorch", "cpu ms", "steps"]);
   for (const variant of variants) {

@@ -366,6 +366,20 @@ describeNative("native cpu kernels", () => {
       expect(values).toEqual(copy);
     });
 
+    it("values read through a reshape or a stock kernel's view are never recycled", () => {
+      const a = random([64, 64]);
+      const product = tf.mul(a, 2);
+      const flat = tf.reshape(product, [4096]);
+      const values = flat.dataSync(); // the same buffer as product's
+      const view = tf.slice(tf.mul(a, 3), [8, 0], [8, 64]); // contiguous: the stock kernel returns a view
+      const viewValues = Float32Array.from(view.dataSync());
+      const copy = Float32Array.from(values);
+      tf.dispose([product, flat]);
+      for (let i = 0; i < 5; i++) tf.tidy(() => tf.add(tf.mul(a, 5), 1));
+      expect(values).toEqual(copy);
+      expect(view.dataSync()).toEqual(viewValues);
+    });
+
     it("recycled buffers give the same results as fresh ones", () => {
       const x = random([32, 48]);
       const w = random([48, 48]);

@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { NativeAddon } from "./addon.js";
 import { input, type NativeKernel } from "./kernel.js";
-import { allocFloats, rawEntry } from "./pool.js";
+import { allocFloats, rawEntry, rawValuesOf } from "./pool.js";
 import { state } from "./state.js";
 import { type CpuBackend, floats, sizeOf } from "./tensors.js";
 
@@ -198,16 +198,20 @@ export interface FusedAdamWOptions {
  */
 function ownBuffer(backend: CpuBackend, variable: tf.Variable): Float32Array | null {
   if (variable.dtype !== "float32") return null;
-  let entry = rawEntry(backend, variable.dataId);
-  if (entry == null || !(entry.values instanceof Float32Array) || entry.values.length !== variable.size) return null;
-  if (entry.refCount > 1) {
-    const copy = tf.tensor(Float32Array.from(entry.values), variable.shape, "float32");
+  const buffer = () => {
+    const entry = rawEntry(backend, variable.dataId);
+    const values = rawValuesOf(entry);
+    return entry != null && values instanceof Float32Array && values.length === variable.size ? { entry, values } : null;
+  };
+  let found = buffer();
+  if (found != null && found.entry.refCount > 1) {
+    const copy = tf.tensor(Float32Array.from(found.values), variable.shape, "float32");
     variable.assign(copy);
     copy.dispose();
-    entry = rawEntry(backend, variable.dataId);
-    if (entry == null || entry.refCount !== 1 || !(entry.values instanceof Float32Array)) return null;
+    found = buffer();
+    if (found != null && found.entry.refCount !== 1) return null;
   }
-  return entry.values;
+  return found?.values ?? null;
 }
 
 /**

@@ -27,6 +27,13 @@ export interface NativeStatus extends NativeInstallResult {
   blas?: "openblas" | "builtin";
 }
 
+/**
+ * OpenBLAS threads for matmul (env COURSE_NATIVE_THREADS overrides). One: the course's matrices
+ * are small (at most a few hundred rows and columns), where extra threads gain little and, on a
+ * busy machine, spin-wait for cores that other processes hold.
+ */
+const defaultBlasThreads = 1;
+
 export const nativeKernels: NativeKernel[] = [
   batchMatMulKernel, fusedMatMulKernel, ...binaryKernels, ...unaryKernels, softmaxKernel, ...reduceKernels,
   transposeKernel, sliceKernel, splitVKernel, concatKernel, packKernel, padKernel, gatherKernel, scatterNdKernel,
@@ -42,6 +49,8 @@ export function installNativeCpuKernels(): NativeInstallResult {
   if (!loaded.addon) return (s.result = { loaded: false, reason: loaded.reason, kernels: [] });
   const addon = loaded.addon;
   s.addon = addon;
+  const threads = Number(process.env.COURSE_NATIVE_THREADS ?? defaultBlasThreads);
+  if (Number.isInteger(threads) && threads > 0) addon.setBlasThreads(threads);
   const installed: string[] = [];
   for (const kernel of nativeKernels) {
     const config = tf.getKernel(kernel.name, "cpu");

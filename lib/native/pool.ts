@@ -3,14 +3,20 @@
  * and zeroing on every op, and garbage collection later; instead, when the cpu backend frees a
  * tensor whose buffer a native kernel allocated, the buffer goes back to a pool by length.
  *
- * A buffer is only reused if no one but native kernels ever looked at it: the backend's
- * `data.get` is wrapped to mark every buffer it hands out as escaped (dataSync, stock kernels
- * and views all go through it), while native kernels read their inputs with the unwrapped get.
+ * A buffer is only reused if no one but native kernels ever read it: the backend's storage
+ * entries for such buffers get a `values` getter that marks the buffer escaped (dataSync, stock
+ * kernels and views all read `values`), while native kernels read the buffer through a private
+ * slot. Bookkeeping reads of the entry (refCount, reshape's complex check) do not count.
  */
 import type { CpuBackend } from "./tensors.js";
 
 type Entry = { values?: unknown; refCount: number };
 type Get = (dataId: object) => Entry | undefined;
+type Set = (dataId: object, entry: Entry) => unknown;
+
+/** Where an entry with a values getter keeps its buffer. */
+const rawValues = Symbol("rawValues");
+type TrackedEntry = Entry & { [rawValues]?: unknown };
 
 interface Pools {
   float: Map<number, Float32Array[]>;
@@ -66,10 +72,36 @@ export function allocInts(length: number): Int32Array {
   return values;
 }
 
-/** Reads a tensor's values without marking them escaped (native kernels only). */
+/** A tensor's storage entry (native kernels only). */
 export function rawEntry(backend: CpuBackend, dataId: object): Entry | undefined {
   trackBackend(backend);
   return rawGets.get(backend)!(dataId);
+}
+
+/** A tensor's values, read without marking them escaped (native kernels only). */
+export function rawValuesOf(entry: Entry | undefined): unknown {
+  if (entry == null) return undefined;
+  const tracked = entry as TrackedEntry;
+  return rawValues in tracked ? tracked[rawValues] : entry.values;
+}
+
+/** Gives a new entry holding a pool-owned buffer a `values` accessor that records readers. */
+function watchValues(entry: TrackedEntry): void {
+  const values = entry.values;
+  if (values == null || typeof values !== "object" || !owned.has(values)) return;
+  entry[rawValues] = values;
+  Object.defineProperty(entry, "values", {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const current = entry[rawValues];
+      if (current != null && typeof current === "object") escaped.add(current);
+      return current;
+    },
+    set(next: unknown) {
+      entry[rawValues] = next;
+    },
+  });
 }
 
 function give(values: Float32Array | Int32Array): void {
@@ -81,23 +113,22 @@ function give(values: Float32Array | Int32Array): void {
   pools.bytes += values.byteLength;
 }
 
-/** Wraps the backend's data.get and disposeData once (idempotent per backend instance). */
+/** Wraps the backend's data.set and disposeData once (idempotent per backend instance). */
 function trackBackend(backend: CpuBackend): void {
   if (rawGets.has(backend)) return;
-  const data = backend.data as { get: Get };
+  const data = backend.data as unknown as { get: Get; set: Set };
   const rawGet = data.get.bind(data);
+  const rawSet = data.set.bind(data);
   rawGets.set(backend, rawGet);
-  data.get = (dataId) => {
-    const entry = rawGet(dataId);
-    const values = entry?.values;
-    if (values != null && typeof values === "object" && owned.has(values)) escaped.add(values);
-    return entry;
+  data.set = (dataId, entry) => {
+    watchValues(entry);
+    return rawSet(dataId, entry);
   };
   const withDispose = backend as unknown as { disposeData(dataId: object, force?: boolean): boolean };
   const disposeData = withDispose.disposeData.bind(backend);
   withDispose.disposeData = (dataId, force = false) => {
     const entry = rawGet(dataId);
-    const values = entry?.values as Float32Array | Int32Array | undefined;
+    const values = rawValuesOf(entry) as Float32Array | Int32Array | undefined;
     const reusable = enabled && entry != null && values != null && (force || entry.refCount <= 1) &&
       owned.has(values) && !escaped.has(values);
     const freed = disposeData(dataId, force);

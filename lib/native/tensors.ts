@@ -1,6 +1,6 @@
 /** Reading and making tensors inside a cpu-backend kernel. */
 import type { DataType, TensorInfo } from "@tensorflow/tfjs-core";
-import { allocFloats, allocInts, rawEntry } from "./pool.js";
+import { allocFloats, allocInts, rawEntry, rawValuesOf } from "./pool.js";
 
 /** The part of tfjs-backend-cpu's MathBackendCPU that kernels use. */
 export interface CpuBackend {
@@ -23,13 +23,13 @@ export function sizeOf(shape: readonly number[]): number {
 /** The float32 values of a tensor, or null when it is not a plain float32 tensor. */
 export function floats(backend: CpuBackend, t: TensorInfo | undefined): Float32Array | null {
   if (t == null || t.dtype !== "float32") return null;
-  const values = rawEntry(backend, t.dataId)?.values;
+  const values = rawValuesOf(rawEntry(backend, t.dataId));
   return values instanceof Float32Array && values.length >= sizeOf(t.shape) && sizeOf(t.shape) > 0 ? values : null;
 }
 
 export function ints(backend: CpuBackend, t: TensorInfo | undefined): Int32Array | null {
   if (t == null || t.dtype !== "int32") return null;
-  const values = rawEntry(backend, t.dataId)?.values;
+  const values = rawValuesOf(rawEntry(backend, t.dataId));
   return values instanceof Int32Array && values.length >= sizeOf(t.shape) && sizeOf(t.shape) > 0 ? values : null;
 }
 
