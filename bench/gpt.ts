@@ -3,10 +3,11 @@
  * milliseconds for the forward pass, forward + backward, and a whole Trainer step (batch, forward,
  * backward, global-norm clipping, AdamW, reading the loss) on each available backend, next to
  * PyTorch doing the same in the same run (tests/reference/gpt_train_step.py, torch.set_num_threads(2)),
- * as ratios to PyTorch.
+ * as ratios to PyTorch; "torch1" is PyTorch on one thread, which suffers less than two threads
+ * when other processes load the machine. "cpu ms" is process CPU time per step (all threads).
  *
  *   npm run bench -- gpt
- *   npx tsx bench/gpt.ts [--rounds N] [--steps N] [--variants torch,cpu,wasm] [--profile]
+ *   npx tsx bench/gpt.ts [--rounds N] [--steps N] [--variants torch,torch1,cpu,wasm] [--profile]
  *
  * Variants run in their own processes, alternating round by round so that load from other
  * processes spreads over all of them; the table shows medians. --profile prints where a cpu step's
@@ -24,7 +25,7 @@ const model = { vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, d
 const batchSize = 12;
 const phases = ["forward", "backward", "step"] as const;
 type Phase = (typeof phases)[number];
-type Timings = Record<Phase, number[]> & { loss: number[]; device?: string };
+type Timings = Record<Phase, number[]> & { cpuMs: number[]; loss: number[]; device?: string };
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -46,7 +47,7 @@ async function worker(backend: BackendChoice, steps: number, warmup: number): Pr
   const trainer = new Trainer(gpt, { train: tokens, val: tokens }, {
     batchSize, maxIters: 1_000_000, learningRate: 1e-3, beta2: 0.99, warmupIters: 100, lrDecayIters: 2000, minLr: 1e-4,
   });
-  const out: Timings = { forward: [], backward: [], step: [], loss: [], device: describeEngine() };
+  const out: Timings = { forward: [], backward: [], step: [], cpuMs: [], loss: [], device: describeEngine() };
   for (let s = 0; s < warmup + steps; s++) {
     const { x, y } = getBatch(tokens, model.blockSize, batchSize, rng);
     let start = performance.now();
@@ -60,12 +61,15 @@ async function worker(backend: BackendChoice, steps: number, warmup: number): Pr
     const backward = performance.now() - start;
     tf.dispose([x, y, result.loss, ...Object.values(result.grads)]);
     start = performance.now();
+    const cpuStart = process.cpuUsage();
     const info = await trainer.step();
     const step = performance.now() - start;
+    const cpu = process.cpuUsage(cpuStart);
     if (s >= warmup) {
       out.forward.push(forward);
       out.backward.push(backward);
       out.step.push(step);
+      out.cpuMs.push((cpu.user + cpu.system) / 1000);
       out.loss.push(info.loss);
     }
   }
@@ -99,8 +103,8 @@ async function profile(gpt: GPT, tokens: Uint16Array, rng: Rng): Promise<void> {
 
 function spawnRun(variant: string, steps: number, warmup: number): Timings | string {
   const [command, args] =
-    variant === "torch"
-      ? ["/usr/bin/python3", ["tests/reference/gpt_train_step.py", JSON.stringify({ model, batchSize }), "--steps", String(steps), "--warmup", String(warmup), "--threads", "2"]]
+    variant.startsWith("torch")
+      ? ["/usr/bin/python3", ["tests/reference/gpt_train_step.py", JSON.stringify({ model, batchSize }), "--steps", String(steps), "--warmup", String(warmup), "--threads", variant === "torch1" ? "1" : "2"]]
       : [process.execPath, ["--import", "tsx", "bench/gpt.ts", "--worker", variant, "--steps", String(steps), "--warmup", String(warmup)]];
   const result = spawnSync(command, args, { encoding: "utf8", maxBuffer: 1 << 24 });
   const line = result.stdout?.trim().split("\n").filter((l) => l.startsWith("{")).pop();
@@ -115,7 +119,7 @@ async function main(): Promise<void> {
   if (workerBackend) return worker(workerBackend as BackendChoice, steps, warmup);
 
   const rounds = Number(argValue("--rounds") ?? byProfile({ ci: 1, full: 3 }));
-  const variants = (argValue("--variants") ?? "torch,cpu,wasm").split(",");
+  const variants = (argValue("--variants") ?? "torch,torch1,cpu,wasm").split(",");
   const results = new Map<string, Timings>();
   for (let round = 0; round < rounds; round++) {
     for (const variant of variants) {
@@ -124,8 +128,9 @@ async function main(): Promise<void> {
         console.log(`${variant}: ${run}`);
         continue;
       }
-      const entry = results.get(variant) ?? { forward: [], backward: [], step: [], loss: [], device: run.device };
+      const entry = results.get(variant) ?? { forward: [], backward: [], step: [], cpuMs: [], loss: [], device: run.device };
       for (const phase of phases) entry[phase].push(...run[phase]);
+      entry.cpuMs.push(...run.cpuMs);
       entry.loss.push(...run.loss);
       results.set(variant, entry);
       console.log(`round ${round + 1}/${rounds} ${variant.padEnd(5)}: step median ${median(run.step).toFixed(1)} ms over ${run.step.length} steps`);
@@ -133,17 +138,18 @@ async function main(): Promise<void> {
   }
   const torch = results.get("torch");
   console.log(`\nnanoGPT CPU config train step: B=${batchSize}, T=${model.blockSize}, ${model.nLayer} layers, ${model.nHead} heads, n_embd ${model.nEmbd}, vocab ${model.vocabSize}`);
-  const row = (cells: string[]) => console.log(cells.map((c, i) => (i === 0 ? c.padEnd(12) : c.padStart(13))).join(""));
-  row(["", ...phases.flatMap((p) => [`${p} ms`, "× PyTorch"]), "steps"]);
+  const torch1 = results.get("torch1");
+  const ratio = (ms: number, ref: Timings | undefined, phase: Phase) => (ref ? (ms / median(ref[phase])).toFixed(2) : "-");
+  const row = (cells: string[]) => console.log(cells.map((c, i) => (i === 0 ? c.padEnd(8) : c.padStart(12))).join(""));
+  row(["", ...phases.flatMap((p) => [`${p} ms`, "× torch"]), "× torch1", "min ms", "cpu ms", "steps"]);
   for (const [variant, r] of results) {
-    const cells = phases.flatMap((p) => {
-      const ms = median(r[p]);
-      return [ms.toFixed(1), torch ? (ms / median(torch[p])).toFixed(2) : "-"];
-    });
-    row([variant, ...cells, String(r.step.length)]);
+    const cells = phases.flatMap((p) => [median(r[p]).toFixed(1), ratio(median(r[p]), torch, p)]);
+    const cpuMs = r.cpuMs.length ? median(r.cpuMs).toFixed(1) : "-";
+    row([variant, ...cells, ratio(median(r.step), torch1, "step"), Math.min(...r.step).toFixed(1), cpuMs, String(r.step.length)]);
   }
   for (const [variant, r] of results) {
-    console.log(`  ${variant}: ${r.device ?? `PyTorch, 2 threads`}; first losses ${r.loss.slice(0, 3).map((l) => l.toFixed(3)).join(", ")}`);
+    const what = r.device ?? `PyTorch ${variant === "torch1" ? "1 thread" : "2 threads"}`;
+    console.log(`  ${variant}: ${what}; first losses ${r.loss.slice(0, 3).map((l) => l.toFixed(3)).join(", ")}`);
   }
   console.log("Goal: whole step ≤ 1.5 × PyTorch. Medians over alternating rounds; on a shared machine compare ratios.");
   if (process.argv.includes("--profile")) spawnSync(process.execPath, ["--import", "tsx", "bench/gpt.ts", "--worker", "cpu", "--steps", "1", "--warmup", "1", "--profile"], { stdio: ["ignore", "ignore", "inherit"] });

@@ -5,7 +5,8 @@ gpt_reference.py in float32, AdamW with nanoGPT's decay groups, clip_grad_norm_,
 
 CONFIG_JSON: {"model": {vocabSize, blockSize, nLayer, nHead, nEmbd, dropout, bias}, "batchSize": B}.
 Prints one JSON line: per-step wall milliseconds of the forward pass ("forward"), forward + backward
-("backward") and the whole step ("step": batch, forward, backward, clipping, AdamW), and the losses.
+("backward") and the whole step ("step": batch, forward, backward, clipping, AdamW), the process CPU
+time of the step ("cpuMs", all threads), and the losses.
 """
 import argparse
 import json
@@ -40,7 +41,7 @@ def main():
         y = torch.stack([data[i + 1:i + 1 + c["blockSize"]] for i in ix])
         return x, y
 
-    out = {"forward": [], "backward": [], "step": [], "loss": [], "torch": torch.__version__, "threads": torch.get_num_threads()}
+    out = {"forward": [], "backward": [], "step": [], "cpuMs": [], "loss": [], "torch": torch.__version__, "threads": torch.get_num_threads()}
     for s in range(args.warmup + args.steps):
         x, y = get_batch()
         start = time.perf_counter()
@@ -52,6 +53,7 @@ def main():
         backward = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         start_step = time.perf_counter()
+        cpu_start = time.process_time()
         x, y = get_batch()
         _, loss = model(x, y)
         loss.backward()
@@ -60,10 +62,12 @@ def main():
         optimizer.zero_grad(set_to_none=True)
         value = loss.item()
         end = time.perf_counter()
+        cpu_end = time.process_time()
         if s >= args.warmup:
             out["forward"].append((forward - start) * 1000)
             out["backward"].append((backward - forward) * 1000)
             out["step"].append((end - start_step) * 1000)
+            out["cpuMs"].append((cpu_end - cpu_start) * 1000)
             out["loss"].append(value)
     print(json.dumps(out))
 
