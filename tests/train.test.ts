@@ -24,6 +24,7 @@ import {
   lossChart,
   terminalProgress,
   trainConfig,
+  trainingProgress,
   type StepInfo,
   type TrainConfig,
 } from "../lib/train/index.js";
@@ -284,7 +285,7 @@ describe("training a GPT", () => {
 describe("progress", () => {
   it("prints nanoGPT-style lines when not on a terminal, and feeds a live chart", async () => {
     let text = "";
-    const figures: { data: { y: number[] }[] }[] = [];
+    const figures: { data: { y: number[] }[]; layout: { title: { text: string } } }[] = [];
     const model = new GPT(tiny, { seed: 6 });
     const trainer = new Trainer(model, data, { ...quick, maxIters: 4, evalInterval: 2, logInterval: 2 }, [
       terminalProgress({ stream: { write: (s: string) => (text += s), isTTY: false } }),
@@ -298,6 +299,8 @@ describe("progress", () => {
     const last = figures[figures.length - 1];
     expect(last.data[0].y).toEqual(result.losses.map((s: StepInfo) => s.loss));
     expect(last.data[2].y).toEqual(result.evals.map((e) => e.val));
+    expect(last.layout.title.text).toMatch(/^Loss · iter 4\/4 · loss \d\.\d{4} · [\d.]+ it\/s · ETA 0s$/);
+    expect(trainingProgress().onStep).toBeTypeOf("function"); // outside a notebook: the terminal bar
     trainer.dispose();
     model.dispose();
   });

@@ -10,6 +10,7 @@
  * TrainerCallbacks { onStart, onStep(StepInfo), onEval(EvalInfo), onCheckpoint, onEnd }
  *   terminalProgress({ stream?, logInterval? })  progress bar on stderr
  *   lossChart(target: { plot(fig) }, { everyMs? })  live plotly chart, e.g. lossChart(liveDisplay())
+ *   trainingProgress()  the chart in a notebook, the bar in a terminal
  * NonFiniteLossError { iter, quantity: "loss" | "gradient norm", value }
  * TrainConfig, TRAIN_DEFAULTS, trainConfig(partial); PRESETS["shakespeare-char" | "shakespeare-char-cpu"]: TrainPreset
  * Pieces: getBatch(data, blockSize, batchSize, rng) → { x, y }; estimateLoss(model, data, { batchSize, iters, rng });

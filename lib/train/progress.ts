@@ -2,6 +2,7 @@
  * Watching a run: a one-line progress bar in the terminal and a live loss chart in notebooks.
  * Both are TrainerCallbacks; the Trainer itself never writes anywhere.
  */
+import { inNotebook, liveDisplay } from "../display/index.js";
 import type { TrainerCallbacks } from "./trainer.js";
 
 interface Writable {
@@ -79,7 +80,8 @@ export interface PlotTarget {
 
 /**
  * A plotly loss chart (per-step training loss, and the train/val estimates) redrawn as training
- * runs, at most every `everyMs` milliseconds and at every estimate:
+ * runs, at most every `everyMs` milliseconds and at every estimate; its title tells the progress
+ * (iteration, loss, it/s, ETA):
  *   trainer = new Trainer(model, data, config, [lossChart(liveDisplay())])
  */
 export function lossChart(target: PlotTarget, options: { everyMs?: number; title?: string } = {}): TrainerCallbacks {
@@ -88,6 +90,10 @@ export function lossChart(target: PlotTarget, options: { everyMs?: number; title
   const losses: number[] = [];
   const evals: { iter: number; train: number; val: number }[] = [];
   let lastDraw = -Infinity;
+  let status = "";
+  let maxIters = 0;
+  let startIter = 0;
+  let startTime = 0;
   const draw = () => {
     lastDraw = performance.now();
     target.plot({
@@ -97,7 +103,7 @@ export function lossChart(target: PlotTarget, options: { everyMs?: number; title
         { x: evals.map((e) => e.iter), y: evals.map((e) => e.val), type: "scatter", mode: "lines+markers", name: "val" },
       ],
       layout: {
-        title: { text: options.title ?? "Loss" },
+        title: { text: `${options.title ?? "Loss"}${status}` },
         xaxis: { title: { text: "iteration" } },
         yaxis: { title: { text: "cross-entropy loss" } },
         height: 360,
@@ -107,10 +113,16 @@ export function lossChart(target: PlotTarget, options: { everyMs?: number; title
   return {
     onStart(info) {
       evals.push(...info.trainer.evals);
+      maxIters = info.maxIters;
+      startIter = info.startIter;
+      startTime = performance.now();
     },
     onStep(info) {
       steps.push(info.iter);
       losses.push(info.loss);
+      const done = info.iter + 1;
+      const rate = (done - startIter) / ((performance.now() - startTime) / 1000);
+      status = ` · iter ${done}/${maxIters} · loss ${info.loss.toFixed(4)} · ${rate.toFixed(2)} it/s · ETA ${formatDuration((maxIters - done) / rate)}`;
       if (performance.now() - lastDraw >= everyMs) draw();
     },
     onEval(info) {
@@ -119,4 +131,9 @@ export function lossChart(target: PlotTarget, options: { everyMs?: number; title
     },
     onEnd: draw,
   };
+}
+
+/** The live loss chart in a notebook, the progress bar in a terminal. */
+export function trainingProgress(): TrainerCallbacks {
+  return inNotebook() ? lossChart(liveDisplay()) : terminalProgress();
 }
