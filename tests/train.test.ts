@@ -16,6 +16,7 @@ import {
   Trainer,
   clipGradNorm,
   clipScale,
+  estimateLoss,
   getBatch,
   globalNorm,
   learningRateAt,
@@ -193,6 +194,41 @@ describe("training a GPT", () => {
     expect(loss).toBeLessThan(0.02);
     tf.dispose([x, y]);
     optimizer.dispose();
+    model.dispose();
+  });
+
+  it("accumulating 2 micro-batches of 4 equals one batch of 8 (the same windows)", async () => {
+    const run = async (batchSize: number, gradientAccumulationSteps: number) => {
+      const trainer = new Trainer(new GPT(tiny, { seed: 9 }), data, { ...quick, maxIters: 4, evalInterval: 100, batchSize, gradientAccumulationSteps });
+      const result = await trainer.run();
+      const wte = trainer.model.params["transformer.wte.weight"].dataSync();
+      trainer.dispose();
+      trainer.model.dispose();
+      return { losses: result.losses.map((s) => s.loss), norms: result.losses.map((s) => s.gradNorm), wte };
+    };
+    const whole = await run(8, 1);
+    const accumulated = await run(4, 2);
+    whole.losses.forEach((l, i) => expect(accumulated.losses[i]).toBeCloseTo(l, 5));
+    whole.norms.forEach((n, i) => expect(accumulated.norms[i]).toBeCloseTo(n, 5));
+    let worst = 0;
+    whole.wte.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - accumulated.wte[i]))));
+    expect(worst).toBeLessThan(1e-5);
+    const single = await run(4, 1); // and differs from using only the first half
+    expect(Math.abs(single.norms[0] - whole.norms[0])).toBeGreaterThan(1e-3);
+  });
+
+  it("estimateLoss is the mean loss over its batches, in eval mode", async () => {
+    const model = new GPT({ ...tiny, dropout: 0.2 }, { seed: 10 });
+    const estimate = await estimateLoss(model, data.val, { batchSize: 3, iters: 4, rng: new Rng(11) });
+    const rng = new Rng(11);
+    let sum = 0;
+    for (let i = 0; i < 4; i++) {
+      const { x, y } = getBatch(data.val, tiny.blockSize, 3, rng);
+      const { logits, loss } = model.forward(x, y);
+      sum += loss!.dataSync()[0];
+      tf.dispose([x, y, logits, loss!]);
+    }
+    expect(estimate).toBeCloseTo(sum / 4, 6);
     model.dispose();
   });
 
