@@ -2,7 +2,7 @@
 // Builds the native cpu kernels (native/ -> native/build/Release/course_native.node) when they
 // are missing or their sources, Node or the CPU changed. Never fails the caller: on any error
 // it prints one warning line and exits 0, and lib/native falls back to the stock JS kernels.
-// Usage: node scripts/build-native.mjs [--force] [--quiet]
+// Usage: node scripts/build-native.mjs [--force] [--quiet] [--dir <folder with binding.gyp and src/>]
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -10,7 +10,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const nativeDir = join(root, "native");
+const dirFlag = process.argv.indexOf("--dir");
+const nativeDir = dirFlag >= 0 ? resolve(process.argv[dirFlag + 1]) : join(root, "native");
 const output = join(nativeDir, "build", "Release", "course_native.node");
 const stampFile = join(nativeDir, "build", "stamp.txt");
 const force = process.argv.includes("--force");
