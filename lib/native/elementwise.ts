@@ -36,6 +36,8 @@ function broadcastStrides(shape: readonly number[], outShape: readonly number[])
   return out;
 }
 
+const unitStride = Int32Array.of(1);
+
 export function binaryOp(args: KernelArgs, addon: NativeAddon, op: keyof typeof binaryOps, a: TensorInfo, b: TensorInfo): TensorInfo | null {
   const aValues = floats(args.backend, a);
   const bValues = floats(args.backend, b);
@@ -45,9 +47,7 @@ export function binaryOp(args: KernelArgs, addon: NativeAddon, op: keyof typeof 
   const size = sizeOf(outShape);
   const out = allocFloats(size);
   if (sizeOf(a.shape) === size && sizeOf(b.shape) === size) {
-    const flat = new Int32Array([size]);
-    const one = new Int32Array([1]);
-    addon.binary(binaryOps[op], aValues, bValues, out, flat, one, one);
+    addon.binary(binaryOps[op], aValues, bValues, out, Int32Array.of(size), unitStride, unitStride);
   } else {
     addon.binary(binaryOps[op], aValues, bValues, out, Int32Array.from(outShape),
       broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape));
