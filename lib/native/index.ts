@@ -1,3 +1,14 @@
+/**
+ * Native kernels for tfjs's cpu backend (the addon in native/, built by scripts/build-native.mjs).
+ *
+ *   installNativeCpuKernels()   // useBackend("cpu") calls it: { loaded, reason?, kernels }
+ *   nativeStatus()              // also { enabled, blas: "openblas" | "builtin" }
+ *
+ * Fused ops, each null/false where it cannot run natively (then run the composite form):
+ *   fusedLayerNorm(x, gain, eps) ?? ...;  fusedGelu(x) ?? ...;
+ *   fusedCausalSelfAttention(qkv, B, T, nHead) ?? ...;  fusedAdamWStep(p, m, v, g, options) || ...
+ * Env: COURSE_NATIVE=0 keeps the stock JS kernels; COURSE_NATIVE_THREADS sets OpenBLAS's threads.
+ */
 export {
   installNativeCpuKernels, nativeStatus, setNativeKernelsEnabled, nativeAddon, nativeKernels, nativeKernelStats,
   resetNativeKernelStats,
