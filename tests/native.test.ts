@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../lib/engine/index.js";
 import {
-  nativeAddon, nativeKernelStats, nativeStatus, resetNativeKernelStats, setNativeKernelsEnabled,
+  installNativeCpuKernels, nativeAddon, nativeKernelStats, nativeStatus, resetNativeKernelStats, setNativeKernelsEnabled,
 } from "../lib/native/index.js";
 import { Rng } from "../lib/util/random.js";
 
@@ -78,6 +78,16 @@ describeNative("native cpu kernels", () => {
     expect(status.kernels).toContain("BatchMatMul");
   });
   afterEach(() => setNativeKernelsEnabled(true));
+
+  it("installs once: a second call changes nothing and wraps no kernel twice", () => {
+    const again = installNativeCpuKernels();
+    expect(again).toEqual({ loaded: true, kernels: status.kernels });
+    expect(nativeStatus()).toMatchObject({ loaded: true, enabled: true });
+    expect(["openblas", "builtin"]).toContain(nativeStatus().blas);
+    resetNativeKernelStats();
+    tf.dispose(tf.add(random([3]), random([3])));
+    expect(nativeKernelStats().Add).toEqual({ native: 1, fallback: 0 });
+  });
 
   describe("BatchMatMul", () => {
     const cases: [number[], number[], boolean, boolean][] = [
