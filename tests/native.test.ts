@@ -89,6 +89,18 @@ describeNative("native cpu kernels", () => {
     expect(nativeKernelStats().Add).toEqual({ native: 1, fallback: 0 });
   });
 
+  it("the addon throws on sizes that would overrun a buffer, rather than corrupting memory", () => {
+    const addon = nativeAddon()!;
+    const small = new Float32Array(4);
+    expect(() => addon.softmax(small, small, 3, 2)).toThrow(/too small/);
+    expect(() => addon.matMul(small, small, small, 1, 1, 1, 2, 2, 3, false, false)).toThrow(/bad sizes/);
+    expect(() => addon.binary(0, small, small, small, Int32Array.of(5), Int32Array.of(1), Int32Array.of(0))).toThrow(/too small/);
+    expect(() => addon.stridedCopy(small, small, Int32Array.of(2, 2), Int32Array.of(3, 1), 0)).toThrow(/too small/);
+    expect(() => addon.copy2d(small, 0, 2, small, 1, 2, 2, 2)).toThrow(/too small/);
+    expect(() => addon.reduce(0, small, small, 1, -1, 1)).toThrow(/non-negative integer/);
+    expect(() => addon.unary(99, small, small)).toThrow(/bad op/);
+  });
+
   describe("BatchMatMul", () => {
     const cases: [number[], number[], boolean, boolean][] = [
       [[7, 5], [5, 3], false, false],

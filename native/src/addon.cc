@@ -8,6 +8,24 @@ namespace {
 
 using namespace course;
 
+// Elements a strided view spans: 1 + sum (shape[d] - 1) * stride[d]; 0 when empty. Strides
+// must be non-negative (they are: broadcasting uses 0, transposes permute positive ones).
+bool spans(int rank, const int32_t* shape, const int32_t* strides, size_t offset, size_t length) {
+  size_t last = offset;
+  for (int d = 0; d < rank; d++) {
+    if (shape[d] < 0 || strides[d] < 0) return false;
+    if (shape[d] == 0) return true;
+    last += size_t(shape[d] - 1) * size_t(strides[d]);
+  }
+  return last < length;
+}
+
+size_t product(int rank, const int32_t* shape) {
+  size_t n = 1;
+  for (int d = 0; d < rank; d++) n *= size_t(shape[d] < 0 ? 0 : shape[d]);
+  return n;
+}
+
 struct Call {
   napi_env env;
   size_t argc = 16;
@@ -45,6 +63,22 @@ struct Call {
   int32_t* i32(size_t i, size_t* length = nullptr) { return array<int32_t>(i, napi_int32_array, length); }
   uint32_t* words(size_t i, size_t* length = nullptr) { return array<uint32_t>(i, napi_uint32_array, length); }
 
+  // A size or index: a non-negative integer (fails otherwise).
+  size_t count(size_t i) {
+    double v = number(i);
+    if (!(v >= 0 && v <= 1099511627776.0 && v == double(size_t(v)))) {
+      fail("course_native: expected a non-negative integer");
+      return 0;
+    }
+    return size_t(v);
+  }
+
+  // Fails with `message` unless ok; returns ok.
+  bool check(bool ok, const char* message) {
+    if (!ok) fail(message);
+    return ok && !failed;
+  }
+
   double number(size_t i) {
     double v = 0;
     if (i >= argc || napi_get_value_double(env, argv[i], &v) != napi_ok) fail("course_native: expected a number");
@@ -80,15 +114,14 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
   const float* a = c.f32(0, &na);
   const float* b = c.f32(1, &nb);
   float* out = c.f32(2, &no);
-  int batch = int(c.number(3)), batchA = int(c.number(4)), batchB = int(c.number(5));
-  int M = int(c.number(6)), N = int(c.number(7)), K = int(c.number(8));
+  size_t batch = c.count(3), batchA = c.count(4), batchB = c.count(5);
+  size_t M = c.count(6), N = c.count(7), K = c.count(8);
   bool transA = c.flag(9), transB = c.flag(10);
   if (c.failed) return nullptr;
-  if (na < size_t(batchA) * M * K || nb < size_t(batchB) * K * N || no < size_t(batch) * M * N) {
-    c.fail("course_native.matMul: buffer too small");
-    return nullptr;
-  }
-  batchMatMul(a, b, out, batch, batchA, batchB, M, N, K, transA, transB);
+  if (!c.check(batchA >= 1 && batchB >= 1 && M < (1u << 31) && N < (1u << 31) && K < (1u << 31) &&
+                   na >= batchA * M * K && nb >= batchB * K * N && no >= batch * M * N,
+               "course_native.matMul: bad sizes")) return nullptr;
+  batchMatMul(a, b, out, int(batch), int(batchA), int(batchB), int(M), int(N), int(K), transA, transB);
   return c.undefined();
 }
 
@@ -96,18 +129,19 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
 napi_value Binary(napi_env env, napi_callback_info info) {
   Call c(env, info);
   int op = int(c.number(0));
-  const float* a = c.f32(1);
-  const float* b = c.f32(2);
-  float* out = c.f32(3);
+  size_t na = 0, nb = 0, no = 0;
+  const float* a = c.f32(1, &na);
+  const float* b = c.f32(2, &nb);
+  float* out = c.f32(3, &no);
   size_t rank = 0, ra = 0, rb = 0;
   const int32_t* shape = c.i32(4, &rank);
   const int32_t* as = c.i32(5, &ra);
   const int32_t* bs = c.i32(6, &rb);
   if (c.failed) return nullptr;
-  if (rank > size_t(kMaxRank) || ra != rank || rb != rank) {
-    c.fail("course_native.binary: bad rank");
-    return nullptr;
-  }
+  if (!c.check(op >= kAdd && op <= kPow && rank <= size_t(kMaxRank) && ra == rank && rb == rank,
+               "course_native.binary: bad op or rank")) return nullptr;
+  if (!c.check(spans(int(rank), shape, as, 0, na) && spans(int(rank), shape, bs, 0, nb) && no >= product(int(rank), shape),
+               "course_native.binary: buffers too small")) return nullptr;
   binary(BinaryOp(op), a, b, out, int(rank), shape, as, bs);
   return c.undefined();
 }
@@ -119,7 +153,7 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   size_t n = 0, no = 0;
   const float* x = c.f32(1, &n);
   float* out = c.f32(2, &no);
-  if (c.failed) return nullptr;
+  if (!c.check(op >= kExp && op <= kSign, "course_native.unary: bad op")) return nullptr;
   unary(UnaryOp(op), x, out, n < no ? n : no);
   return c.undefined();
 }
@@ -127,10 +161,11 @@ napi_value Unary(napi_env env, napi_callback_info info) {
 // softmax(x, out, rows, cols)
 napi_value Softmax(napi_env env, napi_callback_info info) {
   Call c(env, info);
-  const float* x = c.f32(0);
-  float* out = c.f32(1);
-  size_t rows = size_t(c.number(2)), cols = size_t(c.number(3));
-  if (c.failed) return nullptr;
+  size_t nx = 0, no = 0;
+  const float* x = c.f32(0, &nx);
+  float* out = c.f32(1, &no);
+  size_t rows = c.count(2), cols = c.count(3);
+  if (c.failed || !c.check(nx >= rows * cols && no >= rows * cols, "course_native.softmax: buffers too small")) return nullptr;
   softmax(x, out, rows, cols);
   return c.undefined();
 }
@@ -139,10 +174,12 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
 napi_value Reduce(napi_env env, napi_callback_info info) {
   Call c(env, info);
   int op = int(c.number(0));
-  const float* x = c.f32(1);
-  float* out = c.f32(2);
-  size_t pre = size_t(c.number(3)), red = size_t(c.number(4)), post = size_t(c.number(5));
-  if (c.failed) return nullptr;
+  size_t nx = 0, no = 0;
+  const float* x = c.f32(1, &nx);
+  float* out = c.f32(2, &no);
+  size_t pre = c.count(3), red = c.count(4), post = c.count(5);
+  if (c.failed || !c.check(op >= kSum && op <= kProd && nx >= pre * red * post && no >= pre * post,
+                           "course_native.reduce: bad op or sizes")) return nullptr;
   reduce(ReduceOp(op), x, out, pre, red, post);
   return c.undefined();
 }
@@ -150,17 +187,16 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
 // stridedCopy(x, out, shape, strides, offset)
 napi_value StridedCopy(napi_env env, napi_callback_info info) {
   Call c(env, info);
-  const uint32_t* x = c.words(0);
-  uint32_t* out = c.words(1);
+  size_t nx = 0, no = 0;
+  const uint32_t* x = c.words(0, &nx);
+  uint32_t* out = c.words(1, &no);
   size_t rank = 0, rs = 0;
   const int32_t* shape = c.i32(2, &rank);
   const int32_t* strides = c.i32(3, &rs);
-  size_t offset = size_t(c.number(4));
-  if (c.failed) return nullptr;
-  if (rank > size_t(kMaxRank) || rs != rank) {
-    c.fail("course_native.stridedCopy: bad rank");
-    return nullptr;
-  }
+  size_t offset = c.count(4);
+  if (c.failed || !c.check(rank <= size_t(kMaxRank) && rs == rank, "course_native.stridedCopy: bad rank")) return nullptr;
+  if (!c.check(spans(int(rank), shape, strides, offset, nx) && no >= product(int(rank), shape),
+               "course_native.stridedCopy: buffers too small")) return nullptr;
   stridedCopy(x, out, int(rank), shape, strides, offset);
   return c.undefined();
 }
@@ -168,17 +204,16 @@ napi_value StridedCopy(napi_env env, napi_callback_info info) {
 // stridedScatter(x, out, shape, outStrides, offset)
 napi_value StridedScatter(napi_env env, napi_callback_info info) {
   Call c(env, info);
-  const uint32_t* x = c.words(0);
-  uint32_t* out = c.words(1);
+  size_t nx = 0, no = 0;
+  const uint32_t* x = c.words(0, &nx);
+  uint32_t* out = c.words(1, &no);
   size_t rank = 0, rs = 0;
   const int32_t* shape = c.i32(2, &rank);
   const int32_t* strides = c.i32(3, &rs);
-  size_t offset = size_t(c.number(4));
-  if (c.failed) return nullptr;
-  if (rank > size_t(kMaxRank) || rs != rank) {
-    c.fail("course_native.stridedScatter: bad rank");
-    return nullptr;
-  }
+  size_t offset = c.count(4);
+  if (c.failed || !c.check(rank <= size_t(kMaxRank) && rs == rank, "course_native.stridedScatter: bad rank")) return nullptr;
+  if (!c.check(spans(int(rank), shape, strides, offset, no) && nx >= product(int(rank), shape),
+               "course_native.stridedScatter: buffers too small")) return nullptr;
   stridedScatter(x, out, int(rank), shape, strides, offset);
   return c.undefined();
 }
@@ -186,12 +221,16 @@ napi_value StridedScatter(napi_env env, napi_callback_info info) {
 // copy2d(src, srcOffset, srcStride, dst, dstOffset, dstStride, rows, cols)
 napi_value Copy2d(napi_env env, napi_callback_info info) {
   Call c(env, info);
-  const uint32_t* src = c.words(0);
-  size_t srcOffset = size_t(c.number(1)), srcStride = size_t(c.number(2));
-  uint32_t* dst = c.words(3);
-  size_t dstOffset = size_t(c.number(4)), dstStride = size_t(c.number(5));
-  size_t rows = size_t(c.number(6)), cols = size_t(c.number(7));
+  size_t ns = 0, nd = 0;
+  const uint32_t* src = c.words(0, &ns);
+  size_t srcOffset = c.count(1), srcStride = c.count(2);
+  uint32_t* dst = c.words(3, &nd);
+  size_t dstOffset = c.count(4), dstStride = c.count(5);
+  size_t rows = c.count(6), cols = c.count(7);
   if (c.failed) return nullptr;
+  if (rows == 0 || cols == 0) return c.undefined();
+  if (!c.check(srcOffset + (rows - 1) * srcStride + cols <= ns && dstOffset + (rows - 1) * dstStride + cols <= nd,
+               "course_native.copy2d: buffers too small")) return nullptr;
   copy2d(src + srcOffset, srcStride, dst + dstOffset, dstStride, rows, cols);
   return c.undefined();
 }
@@ -199,24 +238,26 @@ napi_value Copy2d(napi_env env, napi_callback_info info) {
 // gather(x, indices, out, outer, axisDim, inner) -> false when an index is out of range
 napi_value Gather(napi_env env, napi_callback_info info) {
   Call c(env, info);
-  const uint32_t* x = c.words(0);
-  size_t nIdx = 0;
+  size_t nx = 0, nIdx = 0, no = 0;
+  const uint32_t* x = c.words(0, &nx);
   const int32_t* idx = c.i32(1, &nIdx);
-  uint32_t* out = c.words(2);
-  size_t outer = size_t(c.number(3)), axisDim = size_t(c.number(4)), inner = size_t(c.number(5));
-  if (c.failed) return nullptr;
+  uint32_t* out = c.words(2, &no);
+  size_t outer = c.count(3), axisDim = c.count(4), inner = c.count(5);
+  if (c.failed || !c.check(nx >= outer * axisDim * inner && no >= outer * nIdx * inner,
+                           "course_native.gather: buffers too small")) return nullptr;
   return c.boolean(gather(x, idx, out, outer, axisDim, inner, nIdx));
 }
 
 // segmentSum(x, ids, out, inner, numSegments)
 napi_value SegmentSum(napi_env env, napi_callback_info info) {
   Call c(env, info);
-  const float* x = c.f32(0);
-  size_t n = 0;
+  size_t nx = 0, n = 0, no = 0;
+  const float* x = c.f32(0, &nx);
   const int32_t* ids = c.i32(1, &n);
-  float* out = c.f32(2);
-  size_t inner = size_t(c.number(3)), numSegments = size_t(c.number(4));
-  if (c.failed) return nullptr;
+  float* out = c.f32(2, &no);
+  size_t inner = c.count(3), numSegments = c.count(4);
+  if (c.failed || !c.check(nx >= n * inner && no >= numSegments * inner, "course_native.segmentSum: buffers too small"))
+    return nullptr;
   segmentSum(x, ids, out, n, inner, numSegments);
   return c.undefined();
 }
@@ -244,14 +285,16 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
 // layerNorm(x, gain, y, mean, rstd, rows, cols, eps)
 napi_value LayerNorm(napi_env env, napi_callback_info info) {
   Call c(env, info);
-  const float* x = c.f32(0);
-  const float* gain = c.f32(1);
-  float* y = c.f32(2);
-  float* mean = c.f32(3);
-  float* rstd = c.f32(4);
-  size_t rows = size_t(c.number(5)), cols = size_t(c.number(6));
+  size_t nx = 0, ng = 0, ny = 0, nm = 0, nr = 0;
+  const float* x = c.f32(0, &nx);
+  const float* gain = c.f32(1, &ng);
+  float* y = c.f32(2, &ny);
+  float* mean = c.f32(3, &nm);
+  float* rstd = c.f32(4, &nr);
+  size_t rows = c.count(5), cols = c.count(6);
   float eps = float(c.number(7));
-  if (c.failed) return nullptr;
+  if (c.failed || !c.check(nx >= rows * cols && ny >= rows * cols && ng >= cols && nm >= rows && nr >= rows,
+                           "course_native.layerNorm: buffers too small")) return nullptr;
   layerNormForward(x, gain, y, mean, rstd, rows, cols, eps);
   return c.undefined();
 }
@@ -259,15 +302,18 @@ napi_value LayerNorm(napi_env env, napi_callback_info info) {
 // layerNormGrad(dy, x, mean, rstd, gain, dx, dgain, rows, cols)
 napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
   Call c(env, info);
-  const float* dy = c.f32(0);
-  const float* x = c.f32(1);
-  const float* mean = c.f32(2);
-  const float* rstd = c.f32(3);
-  const float* gain = c.f32(4);
-  float* dx = c.f32(5);
-  float* dgain = c.f32(6);
-  size_t rows = size_t(c.number(7)), cols = size_t(c.number(8));
-  if (c.failed) return nullptr;
+  size_t ndy = 0, nx = 0, nm = 0, nr = 0, ng = 0, ndx = 0, ndg = 0;
+  const float* dy = c.f32(0, &ndy);
+  const float* x = c.f32(1, &nx);
+  const float* mean = c.f32(2, &nm);
+  const float* rstd = c.f32(3, &nr);
+  const float* gain = c.f32(4, &ng);
+  float* dx = c.f32(5, &ndx);
+  float* dgain = c.f32(6, &ndg);
+  size_t rows = c.count(7), cols = c.count(8);
+  if (c.failed || !c.check(ndy >= rows * cols && nx >= rows * cols && ndx >= rows * cols && nm >= rows && nr >= rows &&
+                               ng >= cols && ndg >= cols,
+                           "course_native.layerNormGrad: buffers too small")) return nullptr;
   layerNormBackward(dy, x, mean, rstd, gain, dx, dgain, rows, cols);
   return c.undefined();
 }
@@ -306,7 +352,7 @@ napi_value Attention(napi_env env, napi_callback_info info) {
   const float* qkv = c.f32(0, &nqkv);
   float* y = c.f32(1, &ny);
   float* probs = c.f32(2, &np);
-  int B = int(c.number(3)), T = int(c.number(4)), nHead = int(c.number(5)), C = int(c.number(6));
+  int B = int(c.count(3)), T = int(c.count(4)), nHead = int(c.count(5)), C = int(c.count(6));
   float scale = float(c.number(7));
   if (c.failed) return nullptr;
   if (nHead <= 0 || C % nHead != 0 || nqkv < size_t(B) * T * 3 * C || ny < size_t(B) * T * C ||
@@ -326,7 +372,7 @@ napi_value AttentionGrad(napi_env env, napi_callback_info info) {
   const float* qkv = c.f32(1, &nqkv);
   const float* probs = c.f32(2, &np);
   float* dqkv = c.f32(3, &nd);
-  int B = int(c.number(4)), T = int(c.number(5)), nHead = int(c.number(6)), C = int(c.number(7));
+  int B = int(c.count(4)), T = int(c.count(5)), nHead = int(c.count(6)), C = int(c.count(7));
   float scale = float(c.number(8));
   if (c.failed) return nullptr;
   if (nHead <= 0 || C % nHead != 0 || nqkv < size_t(B) * T * 3 * C || nd < size_t(B) * T * 3 * C ||
