@@ -122,6 +122,23 @@ describeNative("fused native ops", () => {
     });
   }
 
+  it("leak no tensors across forward and backward passes", () => {
+    const qkv = random([2 * 8, 3 * 16]) as tf.Tensor2D;
+    const variable = tf.variable(random([48], 1));
+    const step = () => {
+      const { value, grads } = tf.variableGrads(() => {
+        const h = fusedLayerNorm(qkv, variable)!;
+        return tf.sum(fusedCausalSelfAttention(fusedGelu(h)! as tf.Tensor2D, 2, 8, 2)!) as tf.Scalar;
+      }, [variable]);
+      tf.dispose([value, ...Object.values(grads)]);
+    };
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+    variable.dispose();
+  });
+
   it("adamW updates parameter and moments in place as the tf ops do", () => {
     const [beta1, beta2, eps, lr, weightDecay] = [0.9, 0.99, 1e-8, 1e-2, 0.1];
     const init = random([6, 5], 0.5);
