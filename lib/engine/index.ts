@@ -7,6 +7,7 @@
 export * as tf from "@tensorflow/tfjs-core";
 export { useBackend, engineInfo, describeEngine, shutdownEngine } from "./engine.js";
 export { registerGradients } from "./gradients.js";
+export { seededDropout, dropoutMask, randomUniform, randomBits, lowbias32, installRandomKernels, dropoutKernelName } from "./random-kernels.js";
 export {
   BackendUnavailable,
   backendChoices,

@@ -4,6 +4,7 @@
  * ops than the written-out derivative (LayerNorm), the op comes with an explicit gradient.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { seededDropout } from "../../engine/random-kernels.js";
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 type OneInputOp = (x: tf.Tensor, save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: GradFunc };
@@ -91,7 +92,11 @@ export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scal
   return value;
 }
 
-/** Inverted dropout with a seed; identity when rate is 0. */
+/**
+ * Inverted dropout with a seed; identity when rate is 0. The mask is a hash of (seed, element
+ * index) made where the tensor lives (lib/engine/random-kernels.ts), not tf.dropout's random
+ * numbers drawn one by one in JavaScript, which cost more than the rest of a GPU training step.
+ */
 export function dropout<T extends tf.Tensor>(x: T, rate: number, seed: number): T {
-  return rate > 0 ? (tf.dropout(x, rate, undefined, seed) as T) : x;
+  return rate > 0 ? seededDropout(x, rate, seed) : x;
 }
