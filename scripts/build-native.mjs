@@ -14,6 +14,9 @@ const dirFlag = process.argv.indexOf("--dir");
 const nativeDir = dirFlag >= 0 ? resolve(process.argv[dirFlag + 1]) : join(root, "native");
 const output = join(nativeDir, "build", "Release", "course_native.node");
 const stampFile = join(nativeDir, "build", "stamp.txt");
+// The CPU features the addon was compiled for (-march=native): lib/native refuses to load it on a
+// CPU that lacks any of them, instead of crashing on an illegal instruction.
+const cpuFlagsFile = join(nativeDir, "build", "cpu-flags.txt");
 const force = process.argv.includes("--force");
 const quiet = process.argv.includes("--quiet");
 
@@ -27,16 +30,21 @@ function sourceFiles() {
 }
 
 // -march=native code is only valid on the CPU it was built for, so the CPU is part of the stamp.
+function cpuInfo() {
+  try {
+    const cpu = readFileSync("/proc/cpuinfo", "utf8");
+    return { model: cpu.match(/^model name.*$/m)?.[0] ?? "", flags: cpu.match(/^flags\s*:(.*)$/m)?.[1]?.trim() ?? "" };
+  } catch {
+    return { model: "", flags: "" }; // not Linux: rebuilds rely on sources only
+  }
+}
+
 function stamp() {
   const hash = createHash("sha256");
   for (const file of sourceFiles()) hash.update(file).update(readFileSync(join(nativeDir, file)));
   hash.update(process.version).update(process.arch);
-  try {
-    const cpu = readFileSync("/proc/cpuinfo", "utf8");
-    hash.update(cpu.match(/^model name.*$/m)?.[0] ?? "").update(cpu.match(/^flags.*$/m)?.[0] ?? "");
-  } catch {
-    // not Linux: the model is unknown, rebuilds rely on sources only
-  }
+  const cpu = cpuInfo();
+  hash.update(cpu.model).update(cpu.flags);
   return hash.digest("hex");
 }
 
@@ -98,6 +106,7 @@ function main() {
     return;
   }
   writeFileSync(stampFile, `${wanted}\n`);
+  writeFileSync(cpuFlagsFile, `${cpuInfo().flags}\n`);
   log(`native kernels: built ${output}`);
 }
 

@@ -3,7 +3,7 @@
  * reports why native kernels are off (switched off, or not built) instead of throwing.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -66,6 +66,22 @@ describe("native kernels' fallbacks", () => {
     expect(out.first.loaded).toBe(false);
     expect(out.first.reason).toMatch(/addon not built .*node scripts\/build-native\.mjs/);
     expect(out.first.kernels).toEqual([]);
+    expect(out.sum).toBe(2);
+  });
+
+  const builtAddon = join(repo, "native", "build", "Release", "course_native.node");
+  it.skipIf(!existsSync("/proc/cpuinfo") || !existsSync(builtAddon))("an addon compiled for a CPU with other instruction sets is not loaded", () => {
+    const root = join(scratch, "other-cpu");
+    cpSync(join(repo, "package.json"), join(root, "package.json"));
+    symlinkSync(join(repo, "node_modules"), join(root, "node_modules"), "dir");
+    cpSync(join(repo, "native", "build", "Release"), join(root, "native", "build", "Release"), { recursive: true });
+    writeFileSync(join(root, "native", "build", "cpu-flags.txt"), "sse2 avx9000\n");
+    const out = runSnippet(installSnippet(join(repo, "lib", "native", "index.ts")), root, { COURSE_NATIVE: "1" }) as {
+      first: { loaded: boolean; reason: string };
+      sum: number;
+    };
+    expect(out.first.loaded).toBe(false);
+    expect(out.first.reason).toMatch(/built for another CPU \(this one lacks avx9000; run node scripts\/build-native\.mjs\)/);
     expect(out.sum).toBe(2);
   });
 });

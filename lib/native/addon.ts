@@ -3,7 +3,7 @@
  * scripts/build-native.mjs). `require` comes from createRequire so this file compiles to
  * both ESM and CommonJS (tslab).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { repoRoot } from "../util/paths.js";
@@ -51,10 +51,33 @@ export function addonPath(): string {
 export function loadAddon(): { addon: NativeAddon; reason?: string } | { addon: null; reason: string } {
   const path = addonPath();
   if (!existsSync(path)) return { addon: null, reason: `addon not built (${path} missing; run node scripts/build-native.mjs)` };
+  const missing = missingCpuFeatures(join(path, "..", "..", "cpu-flags.txt"));
+  if (missing.length > 0) {
+    return { addon: null, reason: `addon built for another CPU (this one lacks ${missing.slice(0, 3).join(", ")}; run node scripts/build-native.mjs)` };
+  }
   try {
     const require = createRequire(join(repoRoot(), "package.json"));
     return { addon: require(path) as NativeAddon };
   } catch (error) {
     return { addon: null, reason: `addon failed to load: ${(error as Error).message}` };
+  }
+}
+
+/**
+ * CPU features the addon was compiled for (-march=native, recorded by the build script) that this
+ * CPU lacks: loading it here would crash on an illegal instruction. Empty when unknown (no record,
+ * no /proc/cpuinfo).
+ */
+function missingCpuFeatures(recordPath: string): string[] {
+  // Instruction-set flags only: the others (hypervisor, tsc details) differ harmlessly.
+  const isa = /^(sse|ssse|avx|fma|f16c|bmi|popcnt|abm|lzcnt|movbe|adx|sha|aes|pclmul|vpclmul|gfni|vaes|amx)/;
+  try {
+    if (!existsSync(recordPath) || !existsSync("/proc/cpuinfo")) return [];
+    const built = readFileSync(recordPath, "utf8").trim().split(/\s+/).filter((f: string) => isa.test(f));
+    const cpuFlags = readFileSync("/proc/cpuinfo", "utf8").match(/^flags\s*:(.*)$/m)?.[1]?.trim().split(/\s+/) ?? [];
+    const here = new Set(cpuFlags);
+    return here.size === 0 ? [] : built.filter((f: string) => !here.has(f));
+  } catch {
+    return [];
   }
 }
