@@ -66,7 +66,7 @@ function dropoutConstants(rate: number, seed: number): DropoutConstants {
   return { key: seedKey(seed), threshold: Math.ceil(rate * 0x1000000), scale: Math.fround(1 / (1 - rate)) };
 }
 
-/** out[i] = keep(i) ? x[i] · scale : 0, for elements [0, x.length), in JavaScript. */
+/** out[i] = keep(i) ? x[i] · scale : 0 for every element of out, in JavaScript. */
 function applyMask(x: ArrayLike<number>, out: Float32Array, { key, threshold, scale }: DropoutConstants): void {
   for (let i = 0; i < out.length; i++) {
     out[i] = lowbias32(lowbias32(i) ^ key) >>> 8 >= threshold ? x[i] * scale : 0;
