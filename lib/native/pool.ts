@@ -16,7 +16,6 @@ type Set = (dataId: object, entry: Entry) => unknown;
 
 /** Where an entry with a values getter keeps its buffer. */
 const rawValues = Symbol("rawValues");
-type TrackedEntry = Entry & { [rawValues]?: unknown };
 
 interface Pools {
   float: Map<number, Float32Array[]>;
@@ -81,27 +80,36 @@ export function rawEntry(backend: CpuBackend, dataId: object): Entry | undefined
 /** A tensor's values, read without marking them escaped (native kernels only). */
 export function rawValuesOf(entry: Entry | undefined): unknown {
   if (entry == null) return undefined;
-  const tracked = entry as TrackedEntry;
-  return rawValues in tracked ? tracked[rawValues] : entry.values;
+  return entry instanceof WatchedEntry ? entry[rawValues] : entry.values;
 }
 
-/** Gives a new entry holding a pool-owned buffer a `values` accessor that records readers. */
-function watchValues(entry: TrackedEntry): void {
+/**
+ * A storage entry whose `values` getter records that someone outside the native kernels read
+ * the buffer. (A class, so the accessor lives on one shared prototype.)
+ */
+class WatchedEntry {
+  refCount = 0;
+  [rawValues]: unknown = undefined;
+
+  constructor(entry: Entry) {
+    Object.assign(this, entry); // `values` goes through the setter
+  }
+
+  get values(): unknown {
+    const current = this[rawValues];
+    if (current != null && typeof current === "object") escaped.add(current);
+    return current;
+  }
+
+  set values(next: unknown) {
+    this[rawValues] = next;
+  }
+}
+
+/** The entry to store: watched when it holds a pool-owned buffer, else unchanged. */
+function watched(entry: Entry): Entry {
   const values = entry.values;
-  if (values == null || typeof values !== "object" || !owned.has(values)) return;
-  entry[rawValues] = values;
-  Object.defineProperty(entry, "values", {
-    enumerable: true,
-    configurable: true,
-    get() {
-      const current = entry[rawValues];
-      if (current != null && typeof current === "object") escaped.add(current);
-      return current;
-    },
-    set(next: unknown) {
-      entry[rawValues] = next;
-    },
-  });
+  return values != null && typeof values === "object" && owned.has(values) ? new WatchedEntry(entry) : entry;
 }
 
 function give(values: Float32Array | Int32Array): void {
@@ -120,10 +128,7 @@ function trackBackend(backend: CpuBackend): void {
   const rawGet = data.get.bind(data);
   const rawSet = data.set.bind(data);
   rawGets.set(backend, rawGet);
-  data.set = (dataId, entry) => {
-    watchValues(entry);
-    return rawSet(dataId, entry);
-  };
+  data.set = (dataId, entry) => rawSet(dataId, watched(entry));
   const withDispose = backend as unknown as { disposeData(dataId: object, force?: boolean): boolean };
   const disposeData = withDispose.disposeData.bind(backend);
   withDispose.disposeData = (dataId, force = false) => {
