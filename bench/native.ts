@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   const steps = argValue("--steps", byProfile({ ci: 3, full: 10 }));
   // The stock JS kernels take seconds per step: a couple of steps once is enough to see it.
   const plan: Record<Variant, { steps: number; warmup: number; rounds: number }> = {
-    native: { steps, warmup: 2, rounds },
+    native: { steps, warmup: 3, rounds },
     torch: { steps, warmup: 3, rounds },
     torch1: { steps, warmup: 3, rounds },
     wasm: { steps: Math.max(2, Math.ceil(steps / 3)), warmup: 1, rounds },
