@@ -5,6 +5,7 @@
  * never to biases and LayerNorm gains.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { fusedAdamWStep } from "../native/index.js";
 import type { Gradients } from "./clip.js";
 
 export interface AdamWConfig {
@@ -63,11 +64,17 @@ export class AdamW {
     for (const [name, p] of Object.entries(this.params)) {
       const g = grads[name];
       if (!g) continue;
+      const decay = weightDecay !== 0 && this.decays(name, p) ? 1 - lr * weightDecay : 1;
+      // In place, in one native pass, on the cpu backend with the addon; false elsewhere.
+      const fused = fusedAdamWStep(p, this.m[name], this.v[name], g, {
+        beta1, beta2, eps, decay, stepSize, invSqrtCorrection2, gradScale: scale,
+      });
+      if (fused) continue;
       tf.tidy(() => {
         const m = tf.add(tf.mul(this.m[name], beta1), tf.mul(g, (1 - beta1) * scale));
         const v = tf.add(tf.mul(this.v[name], beta2), tf.mul(tf.square(g), (1 - beta2) * scale * scale));
         const denom = tf.add(tf.mul(tf.sqrt(v), invSqrtCorrection2), eps);
-        const decayed = weightDecay !== 0 && this.decays(name, p) ? tf.mul(p, 1 - lr * weightDecay) : p;
+        const decayed = decay !== 1 ? tf.mul(p, decay) : p;
         p.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)));
         this.m[name].assign(m);
         this.v[name].assign(v);
@@ -79,8 +86,9 @@ export class AdamW {
   async getState(): Promise<AdamWState> {
     const state: AdamWState = { step: this.steps, m: {}, v: {} };
     for (const name of Object.keys(this.params)) {
-      state.m[name] = (await this.m[name].data()) as Float32Array;
-      state.v[name] = (await this.v[name].data()) as Float32Array;
+      // Copies: on cpu, data() returns the live buffer, which the fused step updates in place.
+      state.m[name] = Float32Array.from((await this.m[name].data()) as Float32Array);
+      state.v[name] = Float32Array.from((await this.v[name].data()) as Float32Array);
     }
     return state;
   }

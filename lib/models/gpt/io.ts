@@ -13,7 +13,7 @@ import { gptConfig, type GPTConfig } from "./config.js";
 export async function gptWeights(model: GPT): Promise<Record<string, StoredTensor>> {
   const out: Record<string, StoredTensor> = {};
   for (const [name, v] of Object.entries(model.params)) {
-    out[name] = { dtype: "F32", shape: v.shape.slice(), data: (await v.data()) as Float32Array };
+    out[name] = { dtype: "F32", shape: v.shape.slice(), data: Float32Array.from((await v.data()) as Float32Array) }; // a copy: training may update the live buffer in place
   }
   return out;
 }

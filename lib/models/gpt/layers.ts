@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { seededDropout } from "../../engine/random-kernels.js";
+import { fusedGelu, fusedLayerNorm } from "../../native/index.js";
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 type OneInputOp = (x: tf.Tensor, save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: GradFunc };
@@ -44,7 +45,8 @@ export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor1D, bias?: tf.Tensor1
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  const scaled = normalise(x, weight) as tf.Tensor2D;
+  // One native kernel on the cpu backend when the native addon is loaded; the composite form elsewhere.
+  const scaled = (fusedLayerNorm(x, weight, eps) ?? normalise(x, weight)) as tf.Tensor2D;
   return bias ? tf.add(scaled, bias) : scaled;
 }
 
@@ -55,7 +57,7 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
  * GELU, the exact form (PyTorch's nn.GELU()): x·Φ(x) with Φ the standard normal CDF.
  * Its gradient Φ(x) + x·φ(x) is written out, which takes fewer ops than differentiating through erf.
  */
-export const gelu = withGradient((x, save) => {
+export const geluComposite = withGradient((x, save) => {
   const cdf = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, SQRT1_2))));
   save([x, cdf]);
   return {
@@ -67,6 +69,11 @@ export const gelu = withGradient((x, save) => {
     },
   };
 });
+
+/** GELU: one native kernel on the cpu backend when the native addon is loaded, else the composite form. */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return fusedGelu(x) ?? geluComposite(x);
+}
 
 /**
  * Mean cross-entropy of logits (N, V) against integer targets (N): the mean of −log softmax(logits)[target].

@@ -11,6 +11,7 @@ import { Rng } from "../../util/random.js";
 import { gptConfig, type GPTConfig } from "./config.js";
 import { gptParamSpecs, initParamValues } from "./params.js";
 import { crossEntropy, dropout, gelu, layerNorm, linear } from "./layers.js";
+import { fusedCausalSelfAttention } from "../../native/index.js";
 
 export interface ForwardOptions {
   /** Apply dropout (training mode). Default false: evaluation. */
@@ -111,6 +112,12 @@ export class GPT {
     const { nHead, nEmbd: C } = this.config;
     const headSize = C / nHead;
     const qkv = this.linear(x, `${h}.attn.c_attn`); // (B·T, 3C): [q | k | v], each nHead heads wide
+    if (drop === NO_DROPOUT) {
+      // Native fused attention (cpu backend with the addon; it has no dropout): scores, mask, softmax
+      // and the weighted sum in one kernel. Null elsewhere, and the composite form below runs.
+      const fused = fusedCausalSelfAttention(qkv, B, T, nHead);
+      if (fused) return drop(this.linear(fused, `${h}.attn.c_proj`));
+    }
     const heads = tf.reshape(tf.transpose(tf.reshape(qkv, [B, T, 3, nHead, headSize]), [2, 0, 3, 1, 4]), [3, B * nHead, T, headSize]);
     const [q, k, v] = tf.unstack(heads) as tf.Tensor3D[];
     // Scaling q rather than the scores: fewer elements when T > headSize.
@@ -129,7 +136,7 @@ export class GPT {
 
   private dropoutFor(options: ForwardOptions): Dropout {
     const rate = this.config.dropout;
-    if (!options.training || rate === 0) return (x) => x;
+    if (!options.training || rate === 0) return NO_DROPOUT;
     const rng = options.rng;
     if (!rng) throw new Error("forward: training with dropout needs options.rng (it seeds the dropout masks)");
     return (x) => dropout(x, rate, rng.seed());
@@ -137,3 +144,4 @@ export class GPT {
 }
 
 type Dropout = <T extends tf.Tensor>(x: T) => T;
+const NO_DROPOUT: Dropout = (x) => x;
