@@ -15,7 +15,10 @@ import { parseArgs } from "../lib/train/index.js";
 
 const args = parseArgs(process.argv.slice(2));
 const ckpt = String(args.ckpt ?? "out/shakespeare-char-cpu/ckpt.safetensors");
-if (!existsSync(ckpt)) throw new Error(`no checkpoint at ${ckpt} (train one with npm run train, or pass --ckpt)`);
+if (!existsSync(ckpt)) {
+  console.error(`no checkpoint at ${ckpt} (train one with npm run train, or pass --ckpt)`);
+  process.exit(1);
+}
 const tokenizerPath = join(dirname(ckpt), "tokenizer.model");
 if (!existsSync(tokenizerPath)) throw new Error(`no tokenizer at ${tokenizerPath}`);
 
