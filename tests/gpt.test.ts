@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tf, useBackend, type BackendChoice } from "../lib/engine/index.js";
 import { loadSafetensors, saveSafetensors } from "../lib/io/index.js";
+import { maxAbsDifference } from "../lib/models/bigram/index.js";
 import { GPT, crossEntropy, gelu, gptParamSpecs, loadGPT, saveGPT, type GPTConfig } from "../lib/models/gpt/index.js";
 import { Rng } from "../lib/util/random.js";
 
@@ -17,13 +18,6 @@ if (!hasTorch) console.warn(`SKIPPING PyTorch parity tests: ${PYTHON} cannot imp
 function runReference(script: string, args: string[]): void {
   const result = spawnSync(PYTHON, [join("tests/reference", script), ...args], { encoding: "utf8" });
   if (result.status !== 0) throw new Error(`${script} failed:\n${result.stderr}`);
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
 }
 
 const tiny: GPTConfig = { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true };
@@ -75,7 +69,7 @@ describe("GPT vs PyTorch", () => {
       const { logits, loss } = model.forward(x, y);
       const { grads } = tf.variableGrads(() => model.forward(x, y).loss!, variables);
       expect(logits.shape).toEqual([3, T, tiny.vocabSize]);
-      expect(maxAbsDiff(logits.dataSync(), ref.logits.data as Float64Array)).toBeLessThan(1e-4);
+      expect(maxAbsDifference(logits.dataSync(), ref.logits.data as Float64Array)).toBeLessThan(1e-4);
       expect(Math.abs(loss!.dataSync()[0] - Number(ref.loss.data[0]))).toBeLessThan(1e-4);
       // The loss is not trivially near log(vocab): the weights and batch matter.
       expect(Number(ref.loss.data[0])).toBeGreaterThan(0.5);
@@ -86,7 +80,7 @@ describe("GPT vs PyTorch", () => {
         const ours = grads[variables[i].name].dataSync();
         const theirs = ref[`grad.${name}`].data as Float64Array;
         expect(Math.max(...Array.from(theirs, Math.abs)), `${name} has a non-zero gradient`).toBeGreaterThan(1e-6);
-        worst = Math.max(worst, maxAbsDiff(ours, theirs));
+        worst = Math.max(worst, maxAbsDifference(ours, theirs));
       });
       console.log(`GPT parity on ${backend} (${label}): max |grad error| ${worst.toExponential(2)}`);
       expect(worst).toBeLessThan(1e-4);
@@ -156,7 +150,7 @@ describe("GPT", () => {
     const last = model.forward(x, undefined, { lastPositionOnly: true }).logits;
     expect(last.shape).toEqual([2, 1, tiny.vocabSize]);
     const expected = tf.slice(full, [0, 5, 0], [2, 1, tiny.vocabSize]);
-    expect(maxAbsDiff(last.dataSync(), expected.dataSync())).toBeLessThan(1e-6);
+    expect(maxAbsDifference(last.dataSync(), expected.dataSync())).toBeLessThan(1e-6);
     tf.dispose([x, full, last, expected]);
     model.dispose();
   });
@@ -167,8 +161,8 @@ describe("GPT", () => {
     const b = tf.tensor2d([[1, 2, 3, 4, 9, 9, 9, 9]], [1, 8], "int32");
     const la = model.forward(a).logits.arraySync()[0];
     const lb = model.forward(b).logits.arraySync()[0];
-    expect(maxAbsDiff(la.slice(0, 4).flat(), lb.slice(0, 4).flat())).toBe(0);
-    expect(maxAbsDiff(la[4], lb[4])).toBeGreaterThan(1e-4);
+    expect(maxAbsDifference(la.slice(0, 4).flat(), lb.slice(0, 4).flat())).toBe(0);
+    expect(maxAbsDifference(la[4], lb[4])).toBeGreaterThan(1e-4);
     tf.dispose([a, b]);
     model.dispose();
   });
@@ -238,9 +232,9 @@ describe("layers", () => {
     const cdf = [0.0227501319, 0.3085375387, 0.5, 0.8413447461, 0.9986501020];
     const pdf = [0.0539909665, 0.3520653268, 0.3989422804, 0.2419707245, 0.0044318484];
     const xs = [-2, -0.5, 0, 1, 3];
-    expect(maxAbsDiff(gelu(x).dataSync(), xs.map((v, i) => v * cdf[i]))).toBeLessThan(1e-6);
+    expect(maxAbsDifference(gelu(x).dataSync(), xs.map((v, i) => v * cdf[i]))).toBeLessThan(1e-6);
     const grad = tf.grad((t: tf.Tensor) => tf.sum(gelu(t)))(x);
-    expect(maxAbsDiff(grad.dataSync(), xs.map((v, i) => cdf[i] + v * pdf[i]))).toBeLessThan(1e-6);
+    expect(maxAbsDifference(grad.dataSync(), xs.map((v, i) => cdf[i] + v * pdf[i]))).toBeLessThan(1e-6);
     tf.dispose([x, grad]);
   });
 
@@ -252,7 +246,7 @@ describe("layers", () => {
     expect(crossEntropy(logits, targets).dataSync()[0]).toBeCloseTo(expected, 6);
     const grad = tf.grad((l: tf.Tensor) => crossEntropy(l as tf.Tensor2D, targets))(logits);
     const p = [1, 2, 3].map((v) => Math.exp(v - lse));
-    expect(maxAbsDiff(grad.dataSync(), [p[0] / 2, p[1] / 2, (p[2] - 1) / 2, (1 / 3 - 1) / 2, 1 / 6, 1 / 6])).toBeLessThan(1e-6);
+    expect(maxAbsDifference(grad.dataSync(), [p[0] / 2, p[1] / 2, (p[2] - 1) / 2, (1 / 3 - 1) / 2, 1 / 6, 1 / 6])).toBeLessThan(1e-6);
     tf.dispose([logits, targets, grad]);
   });
 });
