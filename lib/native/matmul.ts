@@ -48,16 +48,17 @@ export const fusedMatMulKernel: NativeKernel = {
     if (bias != null && !floats(args.backend, bias)) return null;
     const product = matMul(args, addon, input(args, "a")!, input(args, "b")!, transposeA, transposeB);
     if (!product) return null;
-    let values = floats(args.backend, product)!;
     let result = product;
     if (bias != null) {
       const withBias = binaryOp(args, addon, "add", product, bias);
       disposeInfo(args, product);
       if (!withBias) return null;
       result = withBias;
-      values = floats(args.backend, withBias)!;
     }
-    if (activation === "relu") addon.unary(unaryOps.Relu, values, values);
+    if (activation === "relu") {
+      const values = floats(args.backend, result)!;
+      addon.unary(unaryOps.Relu, values, values);
+    }
     return result;
   },
 };
