@@ -75,9 +75,8 @@ function applyMask(x: ArrayLike<number>, out: Float32Array, { key, threshold, sc
 
 /** The mask as numbers (scale where kept, 0 where dropped): what the kernels multiply x by. */
 export function dropoutMask(size: number, rate: number, seed: number): Float32Array {
-  const { key, threshold, scale } = dropoutConstants(rate, seed);
-  const mask = new Float32Array(size);
-  for (let i = 0; i < size; i++) mask[i] = lowbias32(lowbias32(i) ^ key) >>> 8 >= threshold ? scale : 0;
+  const mask = new Float32Array(size).fill(1);
+  applyMask(mask, mask, dropoutConstants(rate, seed)); // 1 · scale where kept
   return mask;
 }
 
