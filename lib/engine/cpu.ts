@@ -1,18 +1,12 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { cpus } from "node:os";
-import * as native from "../native/index.js";
+import { installNativeCpuKernels, type NativeInstallResult } from "../native/index.js";
 import type { EngineInfo } from "./types.js";
 
 export function cpuModel(): string {
   const all = cpus();
   const model = all[0]?.model?.trim() || "unknown CPU";
   return `${model} (${all.length} core${all.length === 1 ? "" : "s"})`;
-}
-
-interface NativeKernels {
-  loaded: boolean;
-  reason?: string;
-  kernels: string[];
 }
 
 /** tfjs's JavaScript CPU backend, with the course's native C kernels when they are built. */
@@ -33,14 +27,9 @@ export async function setupCpu(): Promise<EngineInfo> {
   };
 }
 
-function installNative(): NativeKernels {
-  if (process.env.COURSE_NATIVE === "0") return { loaded: false, reason: "disabled by COURSE_NATIVE=0", kernels: [] };
-  // lib/native is optional: look its installer up rather than depend on its signature.
-  const install = (native as Record<string, unknown>).installNativeCpuKernels;
-  if (typeof install !== "function") return { loaded: false, reason: "lib/native has no installer", kernels: [] };
+function installNative(): NativeInstallResult {
   try {
-    const result = (install as () => NativeKernels)();
-    return { loaded: result.loaded === true, reason: result.reason, kernels: result.kernels ?? [] };
+    return installNativeCpuKernels();
   } catch (error) {
     return { loaded: false, reason: error instanceof Error ? error.message : String(error), kernels: [] };
   }
