@@ -3,6 +3,7 @@
  * token -> bytes table, and the same text under several tokenizers. The functions return HTML or
  * rows; a notebook shows them with `showHtml` / `showTable`.
  */
+import { escapeHtml } from "../display/index.js";
 import { bytesHex, utf8Decode, utf8Encode } from "./bytes.js";
 import type { Tokenizer } from "./tokenizer.js";
 
@@ -22,10 +23,6 @@ export function tokenPiece(bytes: Uint8Array): string {
 
 function ids(tokenizer: Tokenizer, textOrIds: string | readonly number[]): number[] {
   return typeof textOrIds === "string" ? tokenizer.encode(textOrIds, { allowedSpecial: "all" }) : [...textOrIds];
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 /** Coloured spans, one per token; hovering shows the id and bytes. */
