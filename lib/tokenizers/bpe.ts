@@ -3,11 +3,11 @@
  * encodings. Text -> UTF-8 bytes -> (optionally) regex chunks -> merges applied within each chunk.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { concatBytes, utf8Decode, utf8EncodeInto } from "./bytes.js";
+import { concatBytes, utf8Decode, utf8Encode, utf8EncodeInto } from "./bytes.js";
 import { mergeChunk } from "./merge-chunk.js";
 import { formatModel, formatVocab, parseModel } from "./model-file.js";
 import { PairTable } from "./pair-table.js";
-import { compileSplitPattern } from "./patterns.js";
+import { compileSplitPattern, splitText } from "./patterns.js";
 import { splitSpecial, type EncodeOptions } from "./special.js";
 import type { Tokenizer } from "./tokenizer.js";
 
@@ -79,7 +79,7 @@ export class BpeTokenizer implements Tokenizer {
     for (const [name, id] of Object.entries(tokens)) {
       if (id < this.vocab.length) throw new Error(`Special token ${name} has id ${id}, which is already a BPE token`);
       this.specialTokens.set(name, id);
-      this.specialBytes.set(id, new TextEncoder().encode(name));
+      this.specialBytes.set(id, utf8Encode(name));
     }
   }
 
@@ -164,7 +164,7 @@ export class BpeTokenizer implements Tokenizer {
       return;
     }
     const cache = this.chunkCache;
-    for (const chunk of text.match(this.splitRegex) ?? []) {
+    for (const chunk of splitText(this.splitRegex, text)) {
       let ids = cache.get(chunk);
       if (ids === undefined) {
         ids = this.encodeChunk(chunk);
