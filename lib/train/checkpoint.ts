@@ -25,7 +25,7 @@ export interface CheckpointState {
   /** The next iteration to run. */
   iter: number;
   optimizer: AdamWState;
-  rng: { s: RngState; spareNormal: number | null };
+  rng: RngState;
   bestValLoss: number;
   evals: EvalRecord[];
 }

@@ -3,7 +3,11 @@
  * Deterministic across platforms and backends; its state can be saved in a
  * checkpoint and restored so that a resumed run draws the same numbers.
  */
-export type RngState = [number, number, number, number];
+/** Everything a generator will draw next from: what getState returns and setState restores. */
+export interface RngState {
+  s: [number, number, number, number];
+  spareNormal: number | null;
+}
 
 function splitmix32(seed: number): () => number {
   let s = seed >>> 0;
@@ -92,11 +96,11 @@ export class Rng {
     return this.nextUint32();
   }
 
-  getState(): { s: RngState; spareNormal: number | null } {
+  getState(): RngState {
     return { s: [this.s[0], this.s[1], this.s[2], this.s[3]], spareNormal: this.spareNormal };
   }
 
-  setState(state: { s: RngState; spareNormal: number | null }): void {
+  setState(state: RngState): void {
     this.s = new Uint32Array(state.s);
     this.spareNormal = state.spareNormal;
   }
