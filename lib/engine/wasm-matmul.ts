@@ -17,36 +17,39 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 export function fastBatchMatMul(original: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     if (a.dtype !== "float32" || b.dtype !== "float32") return original(args);
-    const backend = args.backend as BackendWasm;
-    const a2 = transposeA ? swapLastTwoDims(a, backend) : a;
-    const b2 = transposeB ? swapLastTwoDims(b, backend) : b;
-    try {
-      return multiply(a2, b2, backend) ?? original({ ...args, inputs: { a: a2, b: b2 }, attrs: untransposed(args.attrs) });
-    } finally {
-      if (a2 !== a) backend.disposeData(a2.dataId);
-      if (b2 !== b) backend.disposeData(b2.dataId);
-    }
+    return withTransposesApplied(args, (a2, b2) =>
+      multiply(a2, b2, args.backend as BackendWasm) ??
+        original({ ...args, inputs: { a: a2, b: b2 }, attrs: untransposed(args.attrs) }));
   };
 }
 
 /** _FusedMatMul (bias, activation) keeps tfjs's kernel; only the transposes are taken out. */
 export function untransposedFusedMatMul(original: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
-    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     if (!transposeA && !transposeB) return original(args);
-    const backend = args.backend as BackendWasm;
-    const a2 = transposeA ? swapLastTwoDims(a, backend) : a;
-    const b2 = transposeB ? swapLastTwoDims(b, backend) : b;
-    try {
-      return original({ ...args, inputs: { ...args.inputs, a: a2, b: b2 }, attrs: untransposed(args.attrs) });
-    } finally {
-      if (a2 !== a) backend.disposeData(a2.dataId);
-      if (b2 !== b) backend.disposeData(b2.dataId);
-    }
+    return withTransposesApplied(args, (a2, b2) =>
+      original({ ...args, inputs: { ...args.inputs, a: a2, b: b2 }, attrs: untransposed(args.attrs) }));
   };
+}
+
+/** Runs `run` on inputs a and b with their transpose flags applied as copies, freed afterwards. */
+function withTransposesApplied(
+  args: Parameters<tf.KernelFunc>[0],
+  run: (a: tf.TensorInfo, b: tf.TensorInfo) => ReturnType<tf.KernelFunc>,
+): ReturnType<tf.KernelFunc> {
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+  const backend = args.backend as BackendWasm;
+  const a2 = transposeA ? swapLastTwoDims(a, backend) : a;
+  const b2 = transposeB ? swapLastTwoDims(b, backend) : b;
+  try {
+    return run(a2, b2);
+  } finally {
+    if (a2 !== a) backend.disposeData(a2.dataId);
+    if (b2 !== b) backend.disposeData(b2.dataId);
+  }
 }
 
 function untransposed(attrs?: tf.NamedAttrMap): tf.NamedAttrMap {
