@@ -3,7 +3,7 @@ import { type TensorInfo, backend_util, slice_util, util } from "@tensorflow/tfj
 import type { NativeAddon } from "./addon.js";
 import { allocFloats } from "./pool.js";
 import { type NativeKernel, input } from "./kernel.js";
-import { type KernelArgs, emptyLike, floats, ints, sizeOf, stridesOf, words } from "./tensors.js";
+import { type KernelArgs, emptyLike, floats, ints, offsetOf, sizeOf, stridesOf, words } from "./tensors.js";
 
 export const transposeKernel: NativeKernel = {
   name: "Transpose",
@@ -26,7 +26,7 @@ function sliceCopy(args: KernelArgs, addon: NativeAddon, x: TensorInfo, begin: n
   if (!values || x.shape.length > 8 || sizeOf(size) === 0) return null;
   if (slice_util.isSliceContinous(x.shape, begin, size)) return null;
   const strides = stridesOf(x.shape);
-  const offset = begin.reduce((acc, b, i) => acc + b * strides[i], 0);
+  const offset = offsetOf(begin, strides);
   const out = emptyLike(values, sizeOf(size));
   addon.stridedCopy(values, out, Int32Array.from(size), Int32Array.from(strides), offset);
   return args.backend.makeTensorInfo(size, x.dtype, out);
@@ -65,7 +65,7 @@ export const splitVKernel: NativeKernel = {
 
 function contiguousSlice(args: KernelArgs, x: TensorInfo, begin: number[], size: number[]): TensorInfo {
   const values = words(args.backend, x)!;
-  const offset = begin.reduce((acc, b, i) => acc + b * stridesOf(x.shape)[i], 0);
+  const offset = offsetOf(begin, stridesOf(x.shape));
   return args.backend.makeTensorInfo(size, x.dtype, values.slice(offset, offset + sizeOf(size)));
 }
 
@@ -121,7 +121,7 @@ export const padKernel: NativeKernel = {
     const outStrides = stridesOf(outShape);
     const out = emptyLike(values, sizeOf(outShape));
     out.fill(constantValue);
-    const offset = paddings.reduce((acc, p, i) => acc + p[0] * outStrides[i], 0);
+    const offset = offsetOf(paddings.map((p) => p[0]), outStrides);
     addon.stridedScatter(values, out, Int32Array.from(x.shape), Int32Array.from(outStrides), offset);
     return args.backend.makeTensorInfo(outShape, x.dtype, out);
   },

@@ -51,3 +51,10 @@ export function stridesOf(shape: readonly number[]): number[] {
   }
   return strides;
 }
+
+/** Flat position of the element at `index` in a buffer with these strides. */
+export function offsetOf(index: readonly number[], strides: readonly number[]): number {
+  let offset = 0;
+  for (let i = 0; i < index.length; i++) offset += index[i] * strides[i];
+  return offset;
+}
