@@ -17,7 +17,7 @@ import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeEngine, useBackend, type BackendChoice } from "../lib/engine/index.js";
 import { GPT } from "../lib/models/gpt/index.js";
-import { Trainer, getBatch, lossAndGrads } from "../lib/train/index.js";
+import { Trainer, getBatch, lossAndGrads, parseArgs } from "../lib/train/index.js";
 import { byProfile } from "../lib/util/profile.js";
 import { Rng } from "../lib/util/random.js";
 
@@ -27,10 +27,7 @@ const phases = ["forward", "backward", "step"] as const;
 type Phase = (typeof phases)[number];
 type Timings = Record<Phase, number[]> & { cpuMs: number[]; loss: number[]; device?: string };
 
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const args = parseArgs(process.argv.slice(2));
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -74,11 +71,11 @@ async function worker(backend: BackendChoice, steps: number, warmup: number): Pr
     }
   }
   console.log(JSON.stringify(out));
-  if (process.argv.includes("--profile")) await profile(gpt, tokens, rng);
+  if (args.profile === true) await profile(gpt, tokens);
 }
 
 /** Kernel time of one forward + backward + AdamW step, grouped by kernel. */
-async function profile(gpt: GPT, tokens: Uint16Array, rng: Rng): Promise<void> {
+async function profile(gpt: GPT, tokens: Uint16Array): Promise<void> {
   const trainer = new Trainer(gpt, { train: tokens, val: tokens }, { batchSize, maxIters: 10 });
   const info = await tf.profile(async () => {
     await trainer.step();
@@ -98,7 +95,6 @@ async function profile(gpt: GPT, tokens: Uint16Array, rng: Rng): Promise<void> {
   for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) {
     console.error(`  ${name.padEnd(22)} ${e.ms.toFixed(1).padStart(8)} ms ${((100 * e.ms) / total).toFixed(0).padStart(3)}% ${String(e.calls).padStart(5)} calls`);
   }
-  void rng;
 }
 
 function spawnRun(variant: string, steps: number, warmup: number): Timings | string {
@@ -113,13 +109,13 @@ function spawnRun(variant: string, steps: number, warmup: number): Timings | str
 }
 
 async function main(): Promise<void> {
-  const workerBackend = argValue("--worker");
-  const steps = Number(argValue("--steps") ?? byProfile({ ci: 3, full: 8 }));
-  const warmup = Number(argValue("--warmup") ?? 2);
+  const workerBackend = args.worker;
+  const steps = Number(args.steps ?? byProfile({ ci: 3, full: 8 }));
+  const warmup = Number(args.warmup ?? 2);
   if (workerBackend) return worker(workerBackend as BackendChoice, steps, warmup);
 
-  const rounds = Number(argValue("--rounds") ?? byProfile({ ci: 1, full: 3 }));
-  const variants = (argValue("--variants") ?? "torch,torch1,cpu,wasm").split(",");
+  const rounds = Number(args.rounds ?? byProfile({ ci: 1, full: 3 }));
+  const variants = String(args.variants ?? "torch,torch1,cpu,wasm").split(",");
   const results = new Map<string, Timings>();
   for (let round = 0; round < rounds; round++) {
     for (const variant of variants) {
@@ -152,7 +148,7 @@ async function main(): Promise<void> {
     console.log(`  ${variant}: ${what}; first losses ${r.loss.slice(0, 3).map((l) => l.toFixed(3)).join(", ")}`);
   }
   console.log("Goal: whole step ≤ 1.5 × PyTorch. Medians over alternating rounds; on a shared machine compare ratios.");
-  if (process.argv.includes("--profile")) spawnSync(process.execPath, ["--import", "tsx", "bench/gpt.ts", "--worker", "cpu", "--steps", "1", "--warmup", "1", "--profile"], { stdio: ["ignore", "ignore", "inherit"] });
+  if (args.profile === true) spawnSync(process.execPath, ["--import", "tsx", "bench/gpt.ts", "--worker", "cpu", "--steps", "1", "--warmup", "1", "--profile"], { stdio: ["ignore", "ignore", "inherit"] });
 }
 
 await main();
