@@ -43,7 +43,7 @@ export interface NativeAddon {
 /** Any array of 4-byte elements: the layout kernels move words without looking at them. */
 export type Words = Float32Array | Int32Array | Uint32Array;
 
-export function addonPath(): string {
+function addonPath(): string {
   return join(repoRoot(), "native", "build", "Release", "course_native.node");
 }
 

@@ -6,7 +6,7 @@ import { type NativeKernel, input } from "./kernel.js";
 import { type KernelArgs, floats, sizeOf, stridesOf } from "./tensors.js";
 
 /** Codes of native/src/kernels.h's BinaryOp. */
-export const binaryOps = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDiff: 6, pow: 7 } as const;
+const binaryOps = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDiff: 6, pow: 7 } as const;
 
 /** Codes of native/src/kernels.h's UnaryOp, by tfjs kernel name. */
 export const unaryOps = {

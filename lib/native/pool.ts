@@ -37,7 +37,7 @@ export function setBufferPooling(on: boolean): void {
   if (!on) clearPool();
 }
 
-export function clearPool(): void {
+function clearPool(): void {
   pools.float.clear();
   pools.int.clear();
   pools.bytes = 0;
