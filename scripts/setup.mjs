@@ -31,10 +31,6 @@ function run(command, commandArgs, options = {}) {
   return result.status === 0;
 }
 
-function succeeds(command, commandArgs) {
-  return spawnSync(command, commandArgs, { cwd: root, stdio: "ignore" }).status === 0;
-}
-
 function mtime(path) {
   return existsSync(path) ? statSync(path).mtimeMs : 0;
 }
@@ -58,8 +54,7 @@ function ensureNative() {
 }
 
 function aptInstall(packages, extraArgs = []) {
-  const missing = packages.filter((p) => !succeeds("dpkg-query", ["-W", "-f=${Status}", p]) ||
-    !spawnSync("dpkg-query", ["-W", "-f=${Status}", p], { encoding: "utf8" }).stdout.includes("install ok installed"));
+  const missing = packages.filter((p) => !isInstalled(p));
   if (missing.length === 0) return true;
   if (!isRoot || !hasApt) {
     console.warn(`[setup] missing Debian packages: ${missing.join(" ")}\n` +
@@ -73,6 +68,12 @@ function aptInstall(packages, extraArgs = []) {
   if (run("apt-get", ["install", "-y", "-qq", ...apt, "--no-install-recommends", ...extraArgs, ...missing], { env })) return true;
   run("apt-get", [...apt, "update", "-qq"], { env });
   return run("apt-get", ["install", "-y", "-qq", ...apt, "--no-install-recommends", ...extraArgs, ...missing], { env });
+}
+
+/** False too for an unknown package (dpkg-query prints nothing) or where there is no dpkg-query. */
+function isInstalled(debPackage) {
+  const query = spawnSync("dpkg-query", ["-W", "-f=${Status}", debPackage], { encoding: "utf8" });
+  return (query.stdout ?? "").includes("install ok installed");
 }
 
 function hasAptLists() {
