@@ -15,7 +15,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describeEngine, shutdownEngine, useBackend, type BackendChoice } from "../lib/engine/index.js";
 import { loadText } from "../lib/data/index.js";
-import { GPT, gptConfig, type GPTConfig } from "../lib/models/gpt/index.js";
+import { GPT, type GPTConfig } from "../lib/models/gpt/index.js";
 import { generate } from "../lib/sample/index.js";
 import { CharTokenizer } from "../lib/tokenizers/index.js";
 import { NonFiniteLossError, PRESETS, TRAIN_DEFAULTS, Trainer, parseArgs, terminalProgress, type TrainConfig } from "../lib/train/index.js";
@@ -62,7 +62,7 @@ if (resume) {
   trainer = Trainer.fromCheckpoint(checkpointPath, data, { ...trainOverrides, outDir }, [progress]);
   console.log(`resuming from ${checkpointPath} at iter ${trainer.iter}`);
 } else {
-  const model = new GPT(gptConfig({ ...preset.model, ...modelOverrides, vocabSize: tokenizer.vocabSize }));
+  const model = new GPT({ ...preset.model, ...modelOverrides, vocabSize: tokenizer.vocabSize });
   trainer = new Trainer(model, data, { ...trainSettings, outDir }, [progress]);
 }
 mkdirSync(outDir, { recursive: true });

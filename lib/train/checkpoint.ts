@@ -7,7 +7,7 @@
  * Everything a resumed run needs to continue the same loss curve exactly.
  */
 import { loadSafetensors, saveSafetensors, type StoredTensor } from "../io/index.js";
-import { GPT, gptConfig, gptWeights, setGPTWeights } from "../models/gpt/index.js";
+import { GPT, gptWeights, setGPTWeights } from "../models/gpt/index.js";
 import type { RngState } from "../util/random.js";
 import type { AdamWState } from "./adamw.js";
 import { trainConfig, type TrainConfig } from "./config.js";
@@ -54,7 +54,7 @@ export function loadCheckpoint(path: string): { model: GPT; state: CheckpointSta
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new Error(`loadCheckpoint: ${path} is not a training checkpoint (format "${metadata.format ?? "none"}")`);
   }
-  const model = new GPT(gptConfig(JSON.parse(metadata.gpt_config)));
+  const model = new GPT(JSON.parse(metadata.gpt_config));
   setGPTWeights(model, tensors);
   const optimizer: AdamWState = { step: Number(metadata.optimizer_step), m: {}, v: {} };
   for (const name of Object.keys(model.params)) {

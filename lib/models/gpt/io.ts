@@ -7,7 +7,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { loadSafetensors, saveSafetensors, type StoredTensor } from "../../io/index.js";
 import { GPT } from "./model.js";
-import { gptConfig, type GPTConfig } from "./config.js";
 
 /** The parameters' current values (read asynchronously: WebGPU under Node has no synchronous reads). */
 export async function gptWeights(model: GPT): Promise<Record<string, StoredTensor>> {
@@ -39,8 +38,7 @@ export async function saveGPT(model: GPT, path: string, metadata: Record<string,
 export function loadGPT(path: string): GPT {
   const { tensors, metadata } = loadSafetensors(path);
   if (!metadata.gpt_config) throw new Error(`loadGPT: ${path} has no "gpt_config" metadata`);
-  const config: GPTConfig = gptConfig(JSON.parse(metadata.gpt_config));
-  const model = new GPT(config);
+  const model = new GPT(JSON.parse(metadata.gpt_config)); // validated by GPT's constructor
   setGPTWeights(model, tensors);
   return model;
 }
