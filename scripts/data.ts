@@ -1,8 +1,10 @@
-/** `npm run data [-- name ...]`: fetch and verify datasets into data/ (all of them by default). */
+/** `npm run data [-- name ...] [--quiet]`: fetch and verify datasets into data/ (all of them by default). */
 import { DATASETS, ensureDataset } from "../lib/data/index.js";
 
-const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const args = process.argv.slice(2);
+const quiet = args.includes("--quiet");
+const names = args.filter((a) => !a.startsWith("-"));
 for (const name of names.length ? names : Object.keys(DATASETS)) {
-  const path = await ensureDataset(name);
-  console.log(`${name.padEnd(16)} ok  ${path}`);
+  const path = await ensureDataset(name, { quiet });
+  if (!quiet) console.log(`${name.padEnd(16)} ok  ${path}`);
 }

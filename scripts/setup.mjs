@@ -110,7 +110,7 @@ function ensureKernelspec() {
 
 function ensureDatasets() {
   const tsx = join(root, "node_modules", ".bin", "tsx");
-  if (!run(tsx, [join(root, "scripts", "data.ts"), "--quiet"], { stdio: quiet ? "ignore" : "inherit" })) {
+  if (!run(tsx, [join(root, "scripts", "data.ts"), ...(quiet ? ["--quiet"] : [])])) {
     console.warn("[setup] some datasets are missing (offline?): `npm run data` fetches them later.");
   }
 }
