@@ -10,13 +10,12 @@ import { getBatch, type TokenArray } from "./batch.js";
 export async function estimateLoss(
   model: GPT,
   data: TokenArray,
-  options: { batchSize: number; iters: number; rng: Rng; blockSize?: number },
+  options: { batchSize: number; iters: number; rng: Rng },
 ): Promise<number> {
-  const blockSize = options.blockSize ?? model.config.blockSize;
   let total: tf.Scalar = tf.scalar(0);
   for (let i = 0; i < options.iters; i++) {
     const next = tf.tidy(() => {
-      const { x, y } = getBatch(data, blockSize, options.batchSize, options.rng);
+      const { x, y } = getBatch(data, model.config.blockSize, options.batchSize, options.rng);
       const { loss } = model.forward(x, y);
       return tf.add(total, loss!) as tf.Scalar;
     });
