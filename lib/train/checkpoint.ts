@@ -6,7 +6,7 @@
  *             rng (the batch/dropout generator's state), best_val_loss, evals (history of estimates)
  * Everything a resumed run needs to continue the same loss curve exactly.
  */
-import { loadSafetensors, saveSafetensors, type StoredTensor } from "../io/index.js";
+import { loadSafetensors, saveSafetensors } from "../io/index.js";
 import { GPT, gptWeights, setGPTWeights } from "../models/gpt/index.js";
 import type { RngState } from "../util/random.js";
 import type { AdamWState } from "./adamw.js";
@@ -31,7 +31,7 @@ export interface CheckpointState {
 }
 
 export async function saveCheckpoint(path: string, model: GPT, state: CheckpointState): Promise<void> {
-  const tensors: Record<string, StoredTensor> = { ...(await gptWeights(model)) };
+  const tensors = await gptWeights(model);
   for (const [name, v] of Object.entries(model.params)) {
     tensors[`optimizer.m.${name}`] = { dtype: "F32", shape: v.shape.slice(), data: state.optimizer.m[name] };
     tensors[`optimizer.v.${name}`] = { dtype: "F32", shape: v.shape.slice(), data: state.optimizer.v[name] };
