@@ -35,7 +35,7 @@ for (let i = 0; i < numSamples; i++) {
   await generate(model, tokenizer.encode(start), {
     maxNewTokens: Number(args.maxNewTokens ?? 500),
     temperature: Number(args.temperature ?? 0.8),
-    topK: args.topK === undefined ? 200 : Number(args.topK),
+    topK: Number(args.topK ?? 200),
     topP: args.topP === undefined ? undefined : Number(args.topP),
     seed: Number(args.seed ?? 1337) + i,
     onToken: (id) => void process.stdout.write(tokenizer.decode([id])),
