@@ -8,6 +8,7 @@
  */
 import { BackendUnavailable, seededDropout, shutdownEngine, tf, useBackend, type BackendName } from "../lib/engine/index.js";
 import { byProfile } from "../lib/util/profile.js";
+import { median } from "./support/stats.js";
 
 const shape = [byProfile({ ci: 8, full: 64 }), 6, 256, 256];
 const rate = 0.2;
@@ -19,11 +20,6 @@ async function millis(run: () => tf.Tensor): Promise<number> {
   await total.data();
   total.dispose();
   return performance.now() - start;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 async function benchOn(backend: BackendName): Promise<void> {

@@ -10,6 +10,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { dirname } from "node:path";
 import { projectRequire } from "../lib/engine/modules.js";
 import { installWasmKernelFixes } from "../lib/engine/wasm-kernels.js";
+import { median } from "./support/stats.js";
 
 interface Case {
   name: string;
@@ -41,11 +42,6 @@ function millis(run: () => tf.Tensor): number {
   out.dataSync();
   out.dispose();
   return performance.now() - start;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function useKernel(config: tf.KernelConfig): void {

@@ -20,6 +20,7 @@ import { GPT } from "../lib/models/gpt/index.js";
 import { Trainer, getBatch, lossAndGrads, parseArgs } from "../lib/train/index.js";
 import { byProfile } from "../lib/util/profile.js";
 import { Rng } from "../lib/util/random.js";
+import { median } from "./support/stats.js";
 
 const model = { vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false };
 const batchSize = 12;
@@ -28,12 +29,6 @@ type Phase = (typeof phases)[number];
 type Timings = Record<Phase, number[]> & { cpuMs: number[]; loss: number[]; device?: string };
 
 const args = parseArgs(process.argv.slice(2));
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /** One backend, in this process: the timings as one JSON line. */
 async function worker(backend: BackendChoice, steps: number, warmup: number): Promise<void> {

@@ -18,6 +18,7 @@ import { GPT } from "../lib/models/gpt/index.js";
 import { AdamW, lossAndGrads } from "../lib/train/index.js";
 import { byProfile } from "../lib/util/profile.js";
 import { Rng } from "../lib/util/random.js";
+import { median } from "./support/stats.js";
 
 type Variant = "native" | "cpu" | "wasm" | "torch" | "torch1";
 interface Run {
@@ -76,12 +77,6 @@ function spawnRun(variant: Variant, steps: number, warmup: number): Run | string
   const line = result.stdout?.trim().split("\n").filter((l) => l.startsWith("{")).pop();
   if (result.status !== 0 || !line) return `failed: ${(result.stderr || result.error?.message || "").trim().split("\n").slice(-3).join(" | ")}`;
   return JSON.parse(line) as Run;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 async function main(): Promise<void> {

@@ -7,16 +7,12 @@
 import { getEncoding } from "js-tiktoken";
 import { loadText } from "../lib/data/index.js";
 import { BasicTokenizer, RegexTokenizer, loadTiktokenEncoding, utf8Encode } from "../lib/tokenizers/index.js";
+import { median } from "./support/stats.js";
 
 function seconds(run: () => void): number {
   const start = performance.now();
   run();
   return (performance.now() - start) / 1000;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 const datasets = ["taylorswift", "tinyshakespeare"];
