@@ -40,6 +40,7 @@ describe("useBackend", () => {
   it("sets the cpu backend and describes it", async () => {
     const info = await useBackend("cpu");
     expect(info.backend).toBe("cpu");
+    expect(info.gpu).toBe(false);
     expect(tf.getBackend()).toBe("cpu");
     expect(typeof info.native).toBe("boolean");
     expect(info.notes.join(" ")).toMatch(info.native ? /native C kernels for \d+ ops: .*BatchMatMul/ : /JavaScript kernels only/);
@@ -100,6 +101,7 @@ describe("useBackend", () => {
     expect(tf.getBackend()).toBe(info.backend);
     if (!tfjsNodeInstalled) expect(info.notes.join("\n")).toMatch(/auto: skipped tensorflow: .*not installed/);
     if (info.backend === "webgpu") expect(info.adapter?.software).toBe(false);
+    expect(info.gpu).toBe(info.backend === "webgpu" || (info.backend === "tensorflow" && /CUDA GPU/.test(info.device)));
     if (info.backend === "wasm") expect(info.notes.join("\n")).toMatch(/native cpu kernels not loaded/);
     const result = await tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).data();
     expect(Array.from(result)).toEqual([11]);
@@ -109,6 +111,7 @@ describe("useBackend", () => {
     const info = await useBackend("webgpu", { allowSoftware: true });
     expect(info.adapter?.description.length).toBeGreaterThan(0);
     expect(info.device).toContain(info.adapter!.description);
+    expect(info.gpu).toBe(!info.adapter!.software);
     const product = tf.matMul(tf.ones([2, 2]), tf.ones([2, 2]));
     expect(() => product.dataSync()).toThrow(/await tensor.data\(\)/);
     expect(Array.from(await product.data())).toEqual([2, 2, 2, 2]);

@@ -21,6 +21,7 @@ export async function setupCpu(): Promise<EngineInfo> {
     : [`cpu: JavaScript kernels only (native: ${nativeKernels.reason ?? "not loaded"})`];
   return {
     backend: "cpu",
+    gpu: false,
     device: `${cpuModel()}, ${nativeKernels.loaded ? "native" : "JavaScript"} kernels`,
     native: nativeKernels.loaded,
     notes,

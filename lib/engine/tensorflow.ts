@@ -22,6 +22,7 @@ export async function setupTensorflow(): Promise<EngineInfo> {
     const gpu = backend.isUsingGpuDevice === true;
     return {
       backend: "tensorflow",
+      gpu,
       device: gpu ? `TensorFlow C library on a CUDA GPU (${name})` : `${cpuModel()}, TensorFlow C library (${name})`,
       notes: name.endsWith("-gpu") && !gpu ? ["tensorflow: tfjs-node-gpu found no CUDA GPU, running on CPU"] : [],
     };

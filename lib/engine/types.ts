@@ -29,6 +29,8 @@ export interface EngineInfo {
   backend: BackendName;
   /** The hardware it runs on, in words. */
   device: string;
+  /** Whether the tensors live on a hardware GPU (WebGPU on a hardware adapter, tfjs-node-gpu on CUDA). */
+  gpu: boolean;
   /** cpu only: whether the course's native C kernels replaced tfjs's JavaScript ones. */
   native?: boolean;
   /** webgpu only. */

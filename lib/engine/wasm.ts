@@ -17,6 +17,7 @@ export async function setupWasm(): Promise<EngineInfo> {
     const threads = wasm.getThreadsCount();
     return {
       backend: "wasm",
+      gpu: false,
       device: `${cpuModel()}, WebAssembly${simd ? " SIMD" : ""}, ${threads} thread${threads === 1 ? "" : "s"}`,
       notes: [
         "wasm: one thread (tfjs runs no wasm threads under Node)",

@@ -72,6 +72,7 @@ export async function setupWebGpu(options: UseBackendOptions = {}): Promise<Engi
   }
   const info: EngineInfo = {
     backend: "webgpu",
+    gpu: !description.software,
     device: describeAdapter(description),
     adapter: description,
     notes: description.software ? ["webgpu: software adapter, for testing the WebGPU kernels only"] : [],
