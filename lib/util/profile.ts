@@ -16,3 +16,10 @@ export function currentProfile(): Profile {
 export function byProfile<T>(choices: Record<Profile, T>): T {
   return choices[currentProfile()];
 }
+
+/** One line naming the profile that runs, for the top of every notebook's output. */
+export function profileBanner(): string {
+  return currentProfile() === "ci"
+    ? "profile: ci (a few steps so CI can run every cell: the numbers below are not meaningful)"
+    : "profile: full (the real run: the numbers below are the experiment's)";
+}
