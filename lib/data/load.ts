@@ -21,12 +21,19 @@ export function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
+/** Whether the dataset's file is already in `dataDir()` or the mirror (nothing is downloaded or verified). */
+export function datasetPresent(name: string): boolean {
+  const file = datasetInfo(name).file;
+  const mirror = mirrorDir();
+  return existsSync(join(dataDir(), file)) || (mirror !== null && existsSync(join(mirror, file)));
+}
+
 /** Make sure the dataset's file is in `dataDir()` with the right checksum; returns its path. */
 export async function ensureDataset(name: string, options: { quiet?: boolean } = {}): Promise<string> {
   const info = datasetInfo(name);
   const dir = dataDir();
   const path = join(dir, info.file);
-  if (existsSync(path) && sha256(readFileSync(path)) === info.sha256) return path;
+  if (existsSync(path) && info.sha256 && sha256(readFileSync(path)) === info.sha256) return path;
   mkdirSync(dir, { recursive: true });
   const mirror = mirrorDir();
   const mirrored = mirror ? join(mirror, info.file) : null;

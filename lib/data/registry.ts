@@ -3,9 +3,12 @@ export interface DatasetInfo {
   name: string;
   file: string;
   url: string;
-  sha256: string;
-  bytes: number;
+  /** Pinned checksum; when absent it is recorded on first download (see checksums.ts). */
+  sha256?: string;
+  bytes?: number;
   description: string;
+  /** Fetched only when named (`npm run data -- <name>`), never by default. */
+  optional?: boolean;
 }
 
 export const DATASETS = {
@@ -33,6 +36,16 @@ export const DATASETS = {
     bytes: 185768,
     description: "Taylor Swift's Wikipedia article (minbpe's test text); lecture 8",
   },
+  tinystories: {
+    name: "tinystories",
+    file: "TinyStories-valid.txt",
+    url: "https://huggingface.co/datasets/roneneldan/TinyStories/resolve/main/TinyStories-valid.txt",
+    description:
+      "TinyStories validation split (about 19 MB of short children's stories); lecture 8, optional. " +
+      "No checksum is pinned: its sha256 and size are recorded in data/checksums.json on first " +
+      "download and every later load is verified against that record.",
+    optional: true,
+  },
 } satisfies Record<string, DatasetInfo>;
 
 export type DatasetName = keyof typeof DATASETS;
@@ -43,4 +56,11 @@ export function datasetInfo(name: string): DatasetInfo {
     throw new Error(`Unknown dataset "${name}". Known: ${Object.keys(DATASETS).join(", ")}`);
   }
   return info;
+}
+
+/** The datasets `npm run data` fetches when none is named: all but the optional ones. */
+export function defaultDatasets(): string[] {
+  return Object.values(DATASETS as Record<string, DatasetInfo>)
+    .filter((info) => !info.optional)
+    .map((info) => info.name);
 }
