@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { setupCpu } from "./cpu.js";
 import { registerGradients } from "./gradients.js";
 import { firstLine } from "./modules.js";
+import { noGpuDeviceReason } from "./gpu-devices.js";
 import { setupTensorflow } from "./tensorflow.js";
 import {
   BackendUnavailable,
@@ -101,6 +102,8 @@ async function pickAutomatically(options: UseBackendOptions): Promise<EngineInfo
   if (tensorflow) return withSkipped(tensorflow);
 
   const webgpu = await attempt("webgpu", async () => {
+    const noDevice = noGpuDeviceReason();
+    if (noDevice) throw new BackendUnavailable("webgpu", noDevice);
     const adapter = await probeWebGpu(options);
     if (adapter.software) throw new BackendUnavailable("webgpu", `only a software adapter (${adapter.description || adapter.device})`);
     return setupWebGpu(options);
