@@ -291,7 +291,9 @@ describe("bigramHeatmap", () => {
     const trace = fig.data[0] as { z: number[][]; x: string[]; text: string[][] };
     expect(trace.z).toEqual([[0, 1, 1], [0, 0, 1], [2, 0, 0]]);
     expect(trace.x).toEqual([".", "a", "b"]);
-    expect(trace.text[2][0]).toBe("b.<br>2");
+    // the largest count sits on the darkest blue: its text is white
+    expect(trace.text[2][0]).toBe('<span style="color:white">b.</span><br><span style="color:white">2</span>');
+    expect(trace.text[0][0]).toBe('<span style="color:black">..</span><br><span style="color:black">0</span>');
     const probs = bigramHeatmap(tiny.probabilities(), tiny.vocab, { annotate: false, title: "P" }).data[0];
     expect(probs).not.toHaveProperty("text");
   });
