@@ -1,2 +1,3 @@
 export * from "./registry.js";
 export * from "./load.js";
+export { checksumsPath } from "./checksums.js";
