@@ -5,8 +5,8 @@
 // Usage: node scripts/build-native.mjs [--force] [--quiet] [--dir <folder with binding.gyp and src/>]
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -17,6 +17,9 @@ const stampFile = join(nativeDir, "build", "stamp.txt");
 // The CPU features the addon was compiled for (-march=native): lib/native refuses to load it on a
 // CPU that lacks any of them, instead of crashing on an illegal instruction.
 const cpuFlagsFile = join(nativeDir, "build", "cpu-flags.txt");
+// The built file's size and sha256: lib/native checks them before dlopen, since a truncated or
+// corrupted .node file crashes the process (SIGBUS, SIGSEGV) instead of failing to load.
+const recordFile = `${output}.sha256.json`;
 const force = process.argv.includes("--force");
 const quiet = process.argv.includes("--quiet");
 
@@ -88,9 +91,25 @@ function buildWithCompiler() {
   ]);
 }
 
+function fileRecord(path) {
+  return { file: basename(path), bytes: statSync(path).size, sha256: createHash("sha256").update(readFileSync(path)).digest("hex") };
+}
+
+/** Whether the built file is still the one the build recorded (not truncated or overwritten since). */
+function matchesRecord() {
+  try {
+    const recorded = JSON.parse(readFileSync(recordFile, "utf8"));
+    const actual = fileRecord(output);
+    return recorded.bytes === actual.bytes && recorded.sha256 === actual.sha256;
+  } catch {
+    return false;
+  }
+}
+
 function main() {
   const wanted = stamp();
-  if (!force && existsSync(output) && existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === wanted) {
+  const stamped = existsSync(output) && existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === wanted;
+  if (!force && stamped && matchesRecord()) {
     log("native kernels: up to date");
     return;
   }
@@ -105,6 +124,7 @@ function main() {
     console.warn(`warning: native cpu kernels not built (${reason}); tfjs cpu uses its stock JS kernels`);
     return;
   }
+  writeFileSync(recordFile, `${JSON.stringify(fileRecord(output), null, 2)}\n`);
   writeFileSync(stampFile, `${wanted}\n`);
   writeFileSync(cpuFlagsFile, `${cpuInfo().flags}\n`);
   log(`native kernels: built ${output}`);

@@ -3,12 +3,16 @@
  * reports why native kernels are off (switched off, or not built) instead of throwing.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 const repo = resolve(".");
+const builtAddon = join(repo, "native", "build", "Release", "course_native.node");
 const scratch = mkdtempSync(join(tmpdir(), "native-build-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -17,6 +21,8 @@ function runSnippet(code: string, cwd: string, env: Record<string, string>): unk
   const result = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
     cwd, encoding: "utf8", env: { ...process.env, ...env },
   });
+  // A crash in dlopen shows as a signal (SIGBUS, SIGSEGV), not an exit status.
+  expect(result.signal, result.stderr).toBeNull();
   expect(result.status, result.stderr).toBe(0);
   return JSON.parse(result.stdout.trim().split("\n").pop()!);
 }
@@ -69,7 +75,6 @@ describe("native kernels' fallbacks", () => {
     expect(out.sum).toBe(2);
   });
 
-  const builtAddon = join(repo, "native", "build", "Release", "course_native.node");
   it.skipIf(!existsSync("/proc/cpuinfo") || !existsSync(builtAddon))("an addon compiled for a CPU with other instruction sets is not loaded", () => {
     const root = join(scratch, "other-cpu");
     cpSync(join(repo, "package.json"), join(root, "package.json"));
@@ -83,5 +88,93 @@ describe("native kernels' fallbacks", () => {
     expect(out.first.loaded).toBe(false);
     expect(out.first.reason).toMatch(/built for another CPU \(this one lacks avx9000; run node scripts\/build-native\.mjs\)/);
     expect(out.sum).toBe(2);
+  });
+});
+
+const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+const builtRecord = `${builtAddon}.sha256.json`;
+
+const required = process.env.COURSE_REQUIRE_NATIVE === "1";
+describe.skipIf(!required && !existsSync(builtAddon))("the addon's build record (size and sha256)", () => {
+  type Loaded = { first: { loaded: boolean; reason?: string; kernels: string[] }; sum: number };
+  let copies = 0;
+  /** A checkout whose addon is a copy of the built one, changed by `damage` before loading it in a child. */
+  function loadCopy(damage: (addon: string) => void): Loaded {
+    const root = join(scratch, `addon-copy-${copies++}`);
+    cpSync(join(repo, "package.json"), join(root, "package.json"));
+    symlinkSync(join(repo, "node_modules"), join(root, "node_modules"), "dir");
+    const release = join(root, "native", "build", "Release");
+    cpSync(builtAddon, join(release, "course_native.node"));
+    cpSync(builtRecord, join(release, "course_native.node.sha256.json"));
+    damage(join(release, "course_native.node"));
+    return runSnippet(installSnippet(join(repo, "lib", "native", "index.ts")), root, { COURSE_NATIVE: "1" }) as Loaded;
+  }
+
+  it("records the built file's size and sha256 beside it", () => {
+    const record = JSON.parse(readFileSync(builtRecord, "utf8"));
+    expect(record).toEqual({ file: "course_native.node", bytes: statSync(builtAddon).size, sha256: sha256(builtAddon) });
+  });
+
+  it("loads an intact copy (the check passes a good file)", () => {
+    const out = loadCopy(() => {});
+    expect(out.first.loaded).toBe(true);
+    expect(out.first.kernels.length).toBeGreaterThan(10);
+    expect(out.sum).toBe(2);
+  });
+
+  it("refuses a truncated addon with the reason instead of crashing (SIGBUS before)", () => {
+    const out = loadCopy((addon) => truncateSync(addon, Math.floor(statSync(addon).size / 2)));
+    expect(out.first.loaded).toBe(false);
+    expect(out.first.reason).toMatch(/^addon file is damaged \(\d+ bytes, the build recorded \d+; truncated\?\); rebuild with node scripts\/build-native\.mjs$/);
+    expect(out.first.kernels).toEqual([]);
+    expect(out.sum).toBe(2);
+  });
+
+  it("refuses an addon with flipped code bytes (same size) instead of crashing (SIGSEGV before)", () => {
+    const out = loadCopy((addon) => {
+      const bytes = readFileSync(addon);
+      // Past the ELF headers, in .text: 0xff bytes there are bad instructions.
+      for (let i = 0x3000; i < 0x3000 + 4096; i += 7) bytes[i] ^= 0xff;
+      writeFileSync(addon, bytes);
+    });
+    expect(out.first.loaded).toBe(false);
+    expect(out.first.reason).toMatch(/^addon file is damaged \(sha256 [0-9a-f]{12}… differs from the build's record\); rebuild/);
+    expect(out.sum).toBe(2);
+  });
+
+  it("refuses an addon without a build record", () => {
+    const out = loadCopy((addon) => rmSync(`${addon}.sha256.json`));
+    expect(out.first.loaded).toBe(false);
+    expect(out.first.reason).toMatch(/^addon has no valid build record \(.*course_native\.node\.sha256\.json missing\); rebuild/);
+    expect(out.sum).toBe(2);
+  });
+});
+
+describe("the build script's record", () => {
+  // A stand-in compiler that writes a small file to every -o target: node-gyp and the direct
+  // compile both "succeed" quickly, so the record-keeping can be checked without a real build.
+  function fakeBuild(name: string, content: string) {
+    const dir = join(scratch, name);
+    cpSync(join(repo, "native", "src"), join(dir, "src"), { recursive: true });
+    cpSync(join(repo, "native", "binding.gyp"), join(dir, "binding.gyp"));
+    const cxx = join(scratch, `${name}-cxx.sh`);
+    writeFileSync(cxx, `#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ "$1" = -o ]; then printf '${content}' > "$2"; fi; shift; done\n`);
+    chmodSync(cxx, 0o755);
+    const build = () =>
+      spawnSync(process.execPath, [join(repo, "scripts", "build-native.mjs"), "--dir", dir], {
+        encoding: "utf8", env: { ...process.env, CXX: cxx, CC: cxx, LINK: cxx },
+      });
+    return { build, addon: join(dir, "build", "Release", "course_native.node") };
+  }
+
+  it("writes size and sha256 after a build, and rebuilds when the file no longer matches them", () => {
+    const { build, addon } = fakeBuild("fake-build", "not really ELF");
+    expect(build().stdout).toMatch(/native kernels: built/);
+    const record = JSON.parse(readFileSync(`${addon}.sha256.json`, "utf8"));
+    expect(record).toEqual({ file: "course_native.node", bytes: 14, sha256: sha256(addon) });
+    expect(build().stdout).toMatch(/native kernels: up to date/);
+    truncateSync(addon, 5);
+    expect(build().stdout).toMatch(/native kernels: built/);
+    expect(statSync(addon).size).toBe(14);
   });
 });

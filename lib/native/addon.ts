@@ -3,7 +3,8 @@
  * scripts/build-native.mjs). `require` comes from createRequire so this file compiles to
  * both ESM and CommonJS (tslab).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { repoRoot } from "../util/paths.js";
@@ -55,12 +56,40 @@ export function loadAddon(): { addon: NativeAddon; reason?: string } | { addon: 
   if (missing.length > 0) {
     return { addon: null, reason: `addon built for another CPU (this one lacks ${missing.slice(0, 3).join(", ")}; run node scripts/build-native.mjs)` };
   }
+  const damaged = integrityProblem(path);
+  if (damaged) return { addon: null, reason: damaged };
   try {
     const require = createRequire(join(repoRoot(), "package.json"));
     return { addon: require(path) as NativeAddon };
   } catch (error) {
     return { addon: null, reason: `addon failed to load: ${(error as Error).message}` };
   }
+}
+
+/**
+ * Why the addon file is not the one the build produced, or null when its size and sha256 match the
+ * build's record. dlopen of a truncated or corrupted shared object crashes the process (SIGBUS,
+ * SIGSEGV) rather than throwing, so this is checked first.
+ */
+function integrityProblem(path: string): string | null {
+  const rebuild = "rebuild with node scripts/build-native.mjs";
+  const recordPath = `${path}.sha256.json`;
+  let recorded: { bytes?: unknown; sha256?: unknown };
+  try {
+    recorded = JSON.parse(readFileSync(recordPath, "utf8"));
+  } catch (error) {
+    const why = existsSync(recordPath) ? `unreadable: ${(error as Error).message}` : "missing";
+    return `addon has no valid build record (${recordPath} ${why}); ${rebuild}`;
+  }
+  const bytes = statSync(path).size;
+  if (bytes !== recorded.bytes) {
+    return `addon file is damaged (${bytes} bytes, the build recorded ${String(recorded.bytes)}; truncated?); ${rebuild}`;
+  }
+  const digest = createHash("sha256").update(readFileSync(path)).digest("hex");
+  if (digest !== recorded.sha256) {
+    return `addon file is damaged (sha256 ${digest.slice(0, 12)}… differs from the build's record); ${rebuild}`;
+  }
+  return null;
 }
 
 /**
