@@ -80,7 +80,7 @@ describe("useBackend", () => {
   it.runIf(!tfjsNodeInstalled)("explains how to get the tensorflow backend when tfjs-node is missing", async () => {
     const attempt = useBackend("tensorflow");
     await expect(attempt).rejects.toBeInstanceOf(BackendUnavailable);
-    await expect(attempt).rejects.toThrow(/@tensorflow\/tfjs-node is not installed.*npm run gpu:install.*npm run cpu:install-tf/);
+    await expect(attempt).rejects.toThrow(/@tensorflow\/tfjs-node is not installed.*npm run gpu:install.*npm run tf:install/);
   });
 
   it("refuses a software WebGPU adapter unless allowed", async () => {

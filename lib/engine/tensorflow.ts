@@ -5,7 +5,7 @@ import { BackendUnavailable, type EngineInfo } from "./types.js";
 
 const packages = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"];
 
-/** TensorFlow's C library through tfjs-node(-gpu): optional, installed by `npm run gpu:install` or `npm run cpu:install-tf`. */
+/** TensorFlow's C library through tfjs-node(-gpu): optional, installed by `npm run gpu:install` (CUDA) or `npm run tf:install` (CPU). */
 export async function setupTensorflow(): Promise<EngineInfo> {
   const failures: string[] = [];
   for (const name of packages) {
@@ -30,6 +30,6 @@ export async function setupTensorflow(): Promise<EngineInfo> {
   throw new BackendUnavailable(
     "tensorflow",
     `${failures.join("; ")}. Install it with \`npm run gpu:install\` (NVIDIA GPU with CUDA) ` +
-      "or `npm run cpu:install-tf` (CPU)",
+      "or `npm run tf:install` (CPU)",
   );
 }
