@@ -1,20 +1,76 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from "node:fs";
-import { dirname } from "node:path";
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsContent, type StoredTensor } from "./safetensors.js";
 
 /**
  * Write a file so that readers see either the old or the new content, never half of it:
- * write a temporary file next to it, then rename it over the target (atomic on POSIX).
+ * write `<path>.tmp-<pid>`, flush it to disk (fsync), rename it over the target (atomic on POSIX),
+ * then flush the folder so the rename itself survives a crash. Temp files that interrupted writes
+ * of dead processes left next to the target are removed first.
  */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  const folder = dirname(path);
+  mkdirSync(folder, { recursive: true });
+  removeStaleTempFiles(path);
   const temp = `${path}.tmp-${process.pid}`;
   try {
-    writeFileSync(temp, data);
+    const fd = openSync(temp, "w");
+    try {
+      const bytes = typeof data === "string" ? Buffer.from(data) : data;
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
+  }
+  syncFolder(folder);
+}
+
+/** Remove `<path>.tmp-<pid>` files whose process no longer exists (a live writer's file is left alone). */
+export function removeStaleTempFiles(path: string): string[] {
+  const prefix = `${basename(path)}.tmp-`;
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = name.slice(prefix.length);
+    if (!/^[1-9]\d*$/.test(pid) || isAlive(Number(pid))) continue;
+    const stale = join(dirname(path), name);
+    rmSync(stale, { force: true });
+    removed.push(stale);
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0); // signal 0: only checks that the process exists
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"; // exists, but belongs to another user
+  }
+}
+
+/** fsync a folder (makes a rename in it durable); some systems cannot open folders: then nothing. */
+function syncFolder(folder: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(folder, "r");
+    fsyncSync(fd);
+  } catch {
+    // Windows and some file systems refuse; the rename is still atomic, only its durability is weaker.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -27,7 +83,7 @@ export function saveSafetensors(
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
-/** Load a .safetensors file. */
+/** Load a .safetensors file; a file that breaks the format throws a FileFormatError naming it. */
 export function loadSafetensors(path: string): SafetensorsContent {
-  return decodeSafetensors(readFileSync(path));
+  return decodeSafetensors(readFileSync(path), path);
 }

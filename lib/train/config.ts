@@ -19,7 +19,16 @@ export interface TrainConfig {
   /** Clip the global gradient norm to this; 0 disables clipping. */
   gradClip: number;
   decayLr: boolean;
+  /**
+   * Iterations of linear warm-up. Not given: derived from maxIters as min(2000, ⌊maxIters / 10⌋)
+   * (nanoGPT's 2000 for its 600000 steps; 4 for a 40-step run). Given: kept as is (presets and
+   * checkpoints store theirs, so a resumed run keeps its schedule); a value ≥ maxIters warns.
+   */
   warmupIters: number;
+  /**
+   * Iteration at which the cosine decay reaches minLr. Not given: maxIters (as nanoGPT's configs set
+   * it). Given: kept; a value ≥ 2 × maxIters warns (the run would end before half the decay).
+   */
   lrDecayIters: number;
   minLr: number;
   /** Seeds batches and dropout (the model's init has its own seed). */
@@ -30,7 +39,10 @@ export interface TrainConfig {
   alwaysSaveCheckpoint: boolean;
 }
 
-/** nanoGPT train.py's defaults (GPT-2 124M on OpenWebText). */
+/**
+ * nanoGPT train.py's defaults (GPT-2 124M on OpenWebText). Its warmupIters and lrDecayIters are
+ * what trainConfig() derives for maxIters 600000; a config that does not give them gets its own.
+ */
 export const TRAIN_DEFAULTS: TrainConfig = {
   batchSize: 12,
   gradientAccumulationSteps: 1,
@@ -52,18 +64,106 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   alwaysSaveCheckpoint: true,
 };
 
+type Rule = "positiveInt" | "count" | "int" | "positive" | "nonNegative" | "unit" | "boolean" | "folder";
+
+/** What each field accepts; trainConfig() is the library's last check, whatever parsed the values. */
+const RULES: Record<keyof TrainConfig, Rule> = {
+  batchSize: "positiveInt",
+  gradientAccumulationSteps: "positiveInt",
+  maxIters: "count",
+  evalInterval: "positiveInt",
+  evalIters: "positiveInt",
+  logInterval: "positiveInt",
+  learningRate: "positive",
+  weightDecay: "nonNegative",
+  beta1: "unit",
+  beta2: "unit",
+  gradClip: "nonNegative",
+  decayLr: "boolean",
+  warmupIters: "count",
+  lrDecayIters: "count",
+  minLr: "nonNegative",
+  seed: "int",
+  outDir: "folder",
+  alwaysSaveCheckpoint: "boolean",
+};
+
+const DESCRIBE: Record<Rule, string> = {
+  positiveInt: "a positive integer",
+  count: "a non-negative integer",
+  int: "an integer",
+  positive: "a finite number > 0",
+  nonNegative: "a finite number ≥ 0",
+  unit: "a number in [0, 1)",
+  boolean: "true or false",
+  folder: "a folder path or null",
+};
+
+function accepts(rule: Rule, v: unknown): boolean {
+  switch (rule) {
+    case "positiveInt":
+      return Number.isSafeInteger(v) && (v as number) > 0;
+    case "count":
+      return Number.isSafeInteger(v) && (v as number) >= 0;
+    case "int":
+      return Number.isSafeInteger(v);
+    case "positive":
+      return typeof v === "number" && Number.isFinite(v) && v > 0;
+    case "nonNegative":
+      return typeof v === "number" && Number.isFinite(v) && v >= 0;
+    case "unit":
+      return typeof v === "number" && v >= 0 && v < 1;
+    case "boolean":
+      return typeof v === "boolean";
+    case "folder":
+      return v === null || (typeof v === "string" && v.length > 0);
+  }
+}
+
+/** The warm-up a run of maxIters gets when none is given: nanoGPT's 2000, or a tenth of a shorter run. */
+export function defaultWarmupIters(maxIters: number): number {
+  return Math.min(2000, Math.floor(maxIters / 10));
+}
+
+/**
+ * A complete, checked TrainConfig: missing fields from TRAIN_DEFAULTS, except warmupIters and
+ * lrDecayIters, which follow maxIters unless given. A field of the wrong type throws a TypeError,
+ * one out of range a RangeError, an unknown field a TypeError; each names the field.
+ */
 export function trainConfig(partial: Partial<TrainConfig> = {}): TrainConfig {
-  const config = { ...TRAIN_DEFAULTS, ...partial };
-  for (const key of ["batchSize", "gradientAccumulationSteps", "evalInterval", "evalIters", "logInterval"] as const) {
-    if (!Number.isInteger(config[key]) || config[key] <= 0) {
-      throw new RangeError(`TrainConfig.${key} must be a positive integer, got ${config[key]}`);
+  const given: Partial<Record<keyof TrainConfig, unknown>> = {};
+  for (const [key, value] of Object.entries(partial)) {
+    if (!Object.prototype.hasOwnProperty.call(RULES, key)) {
+      throw new TypeError(`TrainConfig has no field "${key}" (known: ${Object.keys(RULES).join(", ")})`);
     }
+    if (value !== undefined) given[key as keyof TrainConfig] = value;
   }
-  if (!Number.isInteger(config.maxIters) || config.maxIters < 0) {
-    throw new RangeError(`TrainConfig.maxIters must be a non-negative integer, got ${config.maxIters}`);
+  const config = { ...TRAIN_DEFAULTS, ...given } as TrainConfig;
+  if (given.warmupIters === undefined) config.warmupIters = defaultWarmupIters(config.maxIters as number);
+  if (given.lrDecayIters === undefined) config.lrDecayIters = config.maxIters;
+  for (const [key, rule] of Object.entries(RULES) as [keyof TrainConfig, Rule][]) {
+    const value: unknown = config[key];
+    if (accepts(rule, value)) continue;
+    const type = rule === "boolean" ? "boolean" : rule === "folder" ? "string" : "number";
+    const Problem = typeof value === type || (rule === "folder" && value === null) ? RangeError : TypeError;
+    throw new Problem(`TrainConfig.${key} must be ${DESCRIBE[rule]}, got ${JSON.stringify(value) ?? String(value)}`);
   }
-  if (config.decayLr && config.lrDecayIters <= config.warmupIters) {
-    throw new RangeError(`TrainConfig.lrDecayIters (${config.lrDecayIters}) must exceed warmupIters (${config.warmupIters})`);
+  if (config.decayLr && config.lrDecayIters < config.warmupIters) {
+    throw new RangeError(`TrainConfig.lrDecayIters (${config.lrDecayIters}) must be at least warmupIters (${config.warmupIters})`);
   }
   return config;
+}
+
+/** What makes no sense in a schedule someone gave explicitly (derived values never warn). */
+export function scheduleWarnings(config: TrainConfig): string[] {
+  const { decayLr, maxIters, warmupIters, lrDecayIters } = config;
+  if (!decayLr || maxIters === 0) return [];
+  const warnings: string[] = [];
+  if (warmupIters >= maxIters) {
+    warnings.push(`TrainConfig: warmupIters (${warmupIters}) ≥ maxIters (${maxIters}): the whole run is warm-up and never reaches learningRate`);
+  }
+  if (lrDecayIters >= 2 * maxIters) {
+    warnings.push(`TrainConfig: lrDecayIters (${lrDecayIters}) ≥ 2 × maxIters (${maxIters}): the run ends before half the learning-rate decay`);
+  }
+  return warnings;
 }

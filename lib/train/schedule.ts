@@ -14,7 +14,8 @@ export interface LrSchedule {
 export function learningRateAt(iter: number, s: LrSchedule): number {
   if (!s.decayLr) return s.learningRate;
   if (iter < s.warmupIters) return (s.learningRate * (iter + 1)) / (s.warmupIters + 1);
-  if (iter > s.lrDecayIters) return s.minLr;
+  // ≥ rather than nanoGPT's >: the same value at lrDecayIters (the cosine's end), and no 0/0 when it equals warmupIters.
+  if (iter >= s.lrDecayIters) return s.minLr;
   const decayRatio = (iter - s.warmupIters) / (s.lrDecayIters - s.warmupIters);
   const coeff = 0.5 * (1 + Math.cos(Math.PI * decayRatio)); // from 1 down to 0
   return s.minLr + coeff * (s.learningRate - s.minLr);

@@ -12,10 +12,13 @@ import { AdamW } from "./adamw.js";
 import { getBatch, type TokenArray } from "./batch.js";
 import { loadCheckpoint, saveCheckpoint, type EvalRecord } from "./checkpoint.js";
 import { clipScale, globalNorm, type Gradients } from "./clip.js";
-import { trainConfig, type TrainConfig } from "./config.js";
-import { estimateLosses } from "./evaluate.js";
+import { scheduleWarnings, trainConfig, type TrainConfig } from "./config.js";
+import { NonFiniteLossError } from "./errors.js";
+import { EvaluationStopped, estimateLosses } from "./evaluate.js";
 import { lossAndGrads } from "./gradients.js";
 import { learningRateAt } from "./schedule.js";
+
+export { NonFiniteLossError } from "./errors.js";
 
 export interface StepInfo {
   /** The iteration just completed (0-based). */
@@ -51,14 +54,6 @@ export interface TrainResult {
   checkpoint: string | null;
 }
 
-/** Training stopped because the loss (or the gradient norm) stopped being a finite number. */
-export class NonFiniteLossError extends Error {
-  constructor(readonly iter: number, readonly quantity: "loss" | "gradient norm", readonly value: number) {
-    super(`${quantity} is ${value} at iter ${iter}: training stopped (try a lower learning rate or gradient clipping)`);
-    this.name = "NonFiniteLossError";
-  }
-}
-
 export interface TrainData {
   train: TokenArray;
   val: TokenArray;
@@ -82,6 +77,7 @@ export class Trainer {
     readonly callbacks: TrainerCallbacks[] = [],
   ) {
     this.config = trainConfig(config);
+    for (const warning of scheduleWarnings(this.config)) console.warn(warning);
     const { learningRate, beta1, beta2, weightDecay, seed } = this.config;
     this.optimizer = new AdamW(model.params, { learningRate, beta1, beta2, weightDecay });
     this.rng = new Rng(seed);
@@ -104,7 +100,10 @@ export class Trainer {
     return trainer;
   }
 
-  /** Ask run() to stop after the current step (it then saves a checkpoint). Safe to call from a signal handler. */
+  /**
+   * Ask run() to stop at the next step boundary, or between the batches of an evaluation (which is
+   * then not recorded); it saves the checkpoint of the last completed step. Safe to call from a signal handler.
+   */
   stop(): void {
     this.stopRequested = true;
   }
@@ -119,24 +118,27 @@ export class Trainer {
     // A resumed run was already evaluated (and saved) at its first iteration.
     const evaluatedNow = () => this.evals.length > 0 && this.evals[this.evals.length - 1].iter === this.iter;
     const evaluateAndSave = async () => {
-      const { val } = await this.evaluate();
-      const improved = val < this.bestValLoss;
-      this.bestValLoss = Math.min(this.bestValLoss, val);
+      const result = await this.evaluate().catch((error: unknown) => {
+        if (error instanceof EvaluationStopped) return undefined; // stop() was called: not an evaluation
+        throw error;
+      });
+      if (!result) return;
+      const improved = result.val < this.bestValLoss;
+      this.bestValLoss = Math.min(this.bestValLoss, result.val); // evaluate() never returns NaN
       if (outDir && this.iter > 0 && (alwaysSaveCheckpoint || improved || this.iter === maxIters)) {
         checkpoint = await this.saveCheckpoint();
       }
     };
     while (this.iter < maxIters && !this.stopRequested) {
       if (this.iter % evalInterval === 0 && !evaluatedNow()) await evaluateAndSave();
+      if (this.stopRequested) break;
       losses.push(await this.step());
       await new Promise((resolve) => setImmediate(resolve)); // let Ctrl-C handlers and displays run
     }
-    const interrupted = this.iter < maxIters;
-    if (interrupted) {
-      if (outDir) checkpoint = await this.saveCheckpoint();
-    } else if (!evaluatedNow()) {
-      await evaluateAndSave();
-    }
+    if (!this.stopRequested && !evaluatedNow()) await evaluateAndSave();
+    // Stopped before the end, or during (or just before) the final evaluation.
+    const interrupted = this.stopRequested;
+    if (interrupted && outDir) checkpoint = await this.saveCheckpoint();
     this.emit("onEnd", { iter: this.iter, interrupted });
     return { iter: this.iter, interrupted, losses, evals: this.evals.slice(), checkpoint };
   }
@@ -176,17 +178,23 @@ export class Trainer {
     return info;
   }
 
-  /** Train and val loss (means over evalIters batches) at the current iteration. */
+  /**
+   * Train and val loss (means over evalIters batches) at the current iteration. A non-finite
+   * estimate throws NonFiniteLossError; stop() during it throws EvaluationStopped; neither is recorded.
+   */
   async evaluate(): Promise<EvalInfo> {
     const { batchSize, evalIters, seed } = this.config;
-    const losses = await estimateLosses(this.model, this.data, { batchSize, iters: evalIters, seed: seed + 1 });
+    const shouldStop = () => this.stopRequested;
+    const losses = await estimateLosses(this.model, this.data, { batchSize, iters: evalIters, seed: seed + 1, shouldStop });
+    if (!Number.isFinite(losses.train)) throw new NonFiniteLossError(this.iter, "train loss estimate", losses.train);
+    if (!Number.isFinite(losses.val)) throw new NonFiniteLossError(this.iter, "val loss estimate", losses.val);
     const info: EvalInfo = { iter: this.iter, ...losses };
     this.evals.push(info);
     this.emit("onEval", info);
     return info;
   }
 
-  /** Write outDir/ckpt.safetensors (or `path`) atomically; returns its path. */
+  /** Write outDir/ckpt.safetensors (or `path`) atomically; returns its path. Non-finite weights: NonFiniteLossError, nothing written. */
   async saveCheckpoint(path?: string): Promise<string> {
     const target = path ?? join(this.config.outDir ?? ".", "ckpt.safetensors");
     await saveCheckpoint(target, this.model, {

@@ -11,7 +11,8 @@
  *
  * Exports: GPT, GPTConfig, GPT2_SMALL, gptConfig(partial), ForwardOptions, ForwardResult, GPTOptions,
  * gptParamSpecs(config), initParamValues(config, rng), gptWeights(model) (async), setGPTWeights(model, weights),
- * saveGPT(model, path, metadata?) (async), loadGPT(path), and the layers: linear, layerNorm, gelu, crossEntropy,
+ * saveGPT(model, path, metadata?) (async), loadGPT(path) (checks config, names, shapes, dtypes and finiteness
+ * before building: FileFormatError), readGPTWeights(file, content), buildGPT(config, weights), and the layers: linear, layerNorm, gelu, crossEntropy,
  * dropout.
  */
 export * from "./config.js";
