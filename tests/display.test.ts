@@ -5,13 +5,16 @@ import pl from "nodejs-polars";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   BLUES,
+  colourAt,
   heatmap,
   imageSummary,
   inNotebook,
   lineChart,
   liveDisplay,
-  PLOTLY_CDN_URL,
+  figureSvg,
   PLOTLY_MIME,
+  PLOTLY_PATH,
+  PLOTLY_SCRIPT_ID,
   PLOTLY_VERSION,
   plotlyBundle,
   plotSummary,
@@ -66,61 +69,148 @@ describe("outside a notebook", () => {
 });
 
 describe("plotlyBundle", () => {
-  it("carries the plotly JSON, an HTML fallback and a text summary in one bundle", () => {
+  it("carries the plotly JSON, an HTML form with a static SVG inside and a text summary in one bundle", () => {
     const bundle = plotlyBundle(figure, "plot-test");
     expect(Object.keys(bundle).sort()).toEqual([PLOTLY_MIME, "text/html", "text/plain"].sort());
     expect(bundle[PLOTLY_MIME]).toEqual({ data: figure.data, layout: figure.layout, config: {} });
     const html = bundle["text/html"] as string;
-    expect(html).toContain('<div id="plot-test"');
-    expect(html).toContain(PLOTLY_CDN_URL);
+    expect(html).toMatch(/^<div id="plot-test" class="plotly-graph-div course-plot"[^>]*><svg [^>]*class="course-static-plot"/);
     expect(html).toContain('"y":[3.1,2.7,2.5]');
-    expect(html).toContain("height:300px");
+    expect(html).toContain('div.style.height = "300px"');
     expect(bundle["text/plain"]).toBe('[plot] Loss: scatter "train" (3 points)');
   });
 
-  it("loads the same plotly.js version as the one installed", () => {
+  it("never points at the network: no CDN, no absolute URL", () => {
+    const html = plotlyBundle(figure, "plot-test")["text/html"] as string;
+    expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    expect(html).not.toContain("cdn.plot.ly");
+  });
+
+  it("loads the plotly.js that is installed", () => {
     const installed = JSON.parse(readFileSync("node_modules/plotly.js-dist/package.json", "utf8")).version;
     expect(PLOTLY_VERSION).toBe(installed);
-    expect(PLOTLY_CDN_URL).toBe(`https://cdn.plot.ly/plotly-${installed}.min.js`);
+    expect(readFileSync(PLOTLY_PATH, "utf8").slice(0, 200)).toContain(`plotly.js v${installed}`);
   });
 
   it("keeps data that looks like HTML inside its script", () => {
     const html = plotlyBundle({ data: [{ name: "</script><script>alert(1)</script>", y: [1] }] })["text/html"] as string;
     expect(html.match(/<\/script>/g)).toHaveLength(1);
     expect(html).toContain("\\u003c/script>");
+    expect(html).not.toContain("<script>alert");
   });
 
-  it("loads plotly.js once per page and draws every figure (run in a fake DOM)", () => {
-    const page = fakePage();
-    const first = plotlyBundle(figure, "plot-a")["text/html"] as string;
-    const second = plotlyBundle({ data: [{ type: "bar", y: [1, 2] }] }, "plot-b")["text/html"] as string;
-    page.run(first);
-    page.run(second);
-    expect(page.appended).toHaveLength(1);
-    expect(page.appended[0].src).toBe(PLOTLY_CDN_URL);
+  it("in a Jupyter page, loads plotly.js once from the server's files/ and draws every figure (fake DOM)", () => {
+    const page = fakePage({ baseUrl: "/user/me/" });
+    page.run(plotlyBundle(figure, "plot-a")["text/html"] as string);
+    page.run(plotlyBundle({ data: [{ type: "bar", y: [1, 2] }] }, "plot-b")["text/html"] as string);
+    expect(page.appended.map((s) => [s.id, s.src])).toEqual([[PLOTLY_SCRIPT_ID, `/user/me/files/${PLOTLY_PATH}`]]);
     expect(page.drawn).toEqual([]);
+    expect(page.divs.get("plot-a")!.innerHTML).toContain("<svg"); // the static picture until plotly.js is there
     page.finishLoading();
     expect(page.drawn.map((d) => d.div)).toEqual(["plot-a", "plot-b"]);
     expect(page.drawn[1].data).toEqual([{ type: "bar", y: [1, 2] }]);
+    expect(page.divs.get("plot-a")!.innerHTML).toBe(""); // the SVG gave way to plotly's drawing
+    expect(page.divs.get("plot-a")!.style.height).toBe("300px");
     page.run(plotlyBundle(figure, "plot-c")["text/html"] as string); // plotly.js is there now
     expect(page.appended).toHaveLength(1);
     expect(page.drawn.map((d) => d.div)).toEqual(["plot-a", "plot-b", "plot-c"]);
   });
 
-  it("says so in the output when plotly.js cannot be loaded", () => {
-    const page = fakePage();
+  it("draws at once with a plotly.js already on the page (an HTML export), loading nothing", () => {
+    const page = fakePage({ baseUrl: null, plotly: true });
+    page.run(plotlyBundle(figure, "plot-a")["text/html"] as string);
+    expect(page.appended).toEqual([]);
+    expect(page.drawn.map((d) => d.div)).toEqual(["plot-a"]);
+  });
+
+  it("outside Jupyter with no plotly.js, loads nothing and leaves the static SVG", () => {
+    const page = fakePage({ baseUrl: null });
+    page.run(plotlyBundle(figure, "plot-a")["text/html"] as string);
+    expect(page.appended).toEqual([]);
+    expect(page.drawn).toEqual([]);
+    expect(page.divs.get("plot-a")!.innerHTML).toContain('class="course-static-plot"');
+  });
+
+  it("keeps the SVG and says where it looked when plotly.js cannot be loaded", () => {
+    const page = fakePage({ baseUrl: "/" });
     page.run(plotlyBundle(figure, "plot-a")["text/html"] as string);
     page.failLoading();
-    expect(page.divs.get("plot-a")!.textContent).toMatch(/could not be loaded/);
+    expect(page.divs.get("plot-a")!.notes.join()).toContain(`not found at /files/${PLOTLY_PATH}`);
+    expect(page.divs.get("plot-a")!.innerHTML).toContain("<svg");
     page.run(plotlyBundle(figure, "plot-b")["text/html"] as string);
-    expect(page.divs.get("plot-b")!.textContent).toMatch(/could not be loaded/);
+    expect(page.divs.get("plot-b")!.notes.join()).toContain("not found");
+    expect(page.appended).toHaveLength(1);
   });
 });
 
-/** Just enough DOM to run the HTML fallback's script. */
-function fakePage() {
+describe("figureSvg (the static picture)", () => {
+  const rects = (svg: string) => [...svg.matchAll(/<rect x="([\d.-]+)" y="([\d.-]+)" width="([\d.]+)" height="([\d.]+)" fill="([^"]+)"\/>/g)].map((m) => m.slice(1));
+
+  it("places a line's points on linear axes (hand-computed pixels)", () => {
+    // Plot area x 50..350, y 250..50; x spans 0..2 exactly (lines), y 1..3 padded by 5% of 2 each side.
+    const fig = lineChart([0, 1, 2], [{ name: "a", ys: [1, 2, 3] }], { width: 400, height: 300 });
+    const svg = figureSvg({ ...fig, layout: { ...fig.layout, margin: { l: 50, r: 50, t: 50, b: 50 } } });
+    expect(svg).toContain('<path d="M50,240.9L200,150L350,59.1" fill="none" stroke="#1f77b4" stroke-width="2"/>');
+    expect(svg).toContain('viewBox="0 0 400 300"');
+  });
+
+  it("colours heatmap cells by the colorscale, row 0 on top (hand-computed cells)", () => {
+    // heatmap()'s margins l 40, r 20, t 50, b 20 on 300×300: columns 40..160..280, rows 50..165..280 (reversed).
+    const svg = figureSvg(heatmap([[0, 1], [2, 3]], { width: 300, height: 300, showScale: false }));
+    const cells = rects(svg).filter((r) => r[2] !== "300");
+    expect(cells).toEqual([
+      ["40", "50", "120", "115", "#f7fbff"],
+      ["160", "50", "120", "115", colourHex(1 / 3)],
+      ["40", "165", "120", "115", colourHex(2 / 3)],
+      ["160", "165", "120", "115", "#08306b"],
+    ]);
+  });
+
+  it("writes each cell's text, line by line, in the colour its markup asks for", () => {
+    const svg = figureSvg(heatmap([[0, 9]], { x: ["a", "b"], y: ["r"], text: [["aa<br>0", "ab<br>9"]], textSize: 10 }));
+    expect(svg).toMatch(/<g fill="black"><text x="[\d.]+" y="[\d.]+">aa<\/text><text x="[\d.]+" y="[\d.]+">0<\/text><\/g>/);
+    expect(svg).toMatch(/<g fill="white"><text[^>]*>ab<\/text><text[^>]*>9<\/text><\/g>/);
+    expect(svg).toContain('font-size="10" text-anchor="middle"');
+  });
+
+  it("draws bars from zero, subplot titles, a legend, and escapes text", () => {
+    const bars = figureSvg({ data: [{ type: "bar", x: ["a", "b"], y: [1, 3] }], layout: { width: 300, height: 300, margin: { l: 50, r: 50, t: 50, b: 50 } } });
+    // y spans 0..3 padded by 0.15: zero at 250 - 0.15/3.3*200 = 240.9; bar b reaches 3 → 59.1, 80% of a 100 px band.
+    expect(rects(bars)).toContainEqual(["160", "59.1", "80", "181.8", "#1f77b4"]);
+    const side = figureSvg(sideBySide([heatmap([[1]], { title: "left <b>&amp;</b>" }), heatmap([[2]], { title: "right" })]));
+    expect(side).toContain(">left  &amp; </text>");
+    expect(side).toContain(">right</text>");
+    const two = figureSvg(lineChart(null, [{ name: "train", ys: [1, 2] }, { name: "<val>", ys: [2, 1], dash: "dash" }]));
+    expect(two).toContain(">&lt;val&gt;</text>");
+    expect(two).toContain('stroke-dasharray="9,9"');
+  });
+
+  it("is balanced markup, whatever the figure (every element closed)", () => {
+    for (const fig of [figure, heatmap([[1, 2], [3, 4]], { text: [["a", "b"], ["c", "d"]] }), sideBySide([figure, figure]), { data: [] }]) {
+      const svg = figureSvg(fig);
+      const opened = (svg.match(/<(svg|g|text|defs|linearGradient)[ >]/g) ?? []).length;
+      const closed = (svg.match(/<\/(svg|g|text|defs|linearGradient)>/g) ?? []).length;
+      expect(opened).toBe(closed);
+    }
+  });
+});
+
+/** BLUES at t, as #rrggbb (what the SVG writes). */
+function colourHex(t: number): string {
+  return "#" + colourAt(BLUES, t).map((c) => Math.round(c).toString(16).padStart(2, "0")).join("");
+}
+
+/** Just enough DOM to run the HTML form's script: divs, one <head>, a <body> with Jupyter's data-base-url. */
+function fakePage(options: { baseUrl: string | null; plotly?: boolean }) {
   type Listener = () => void;
-  const divs = new Map<string, { id: string; style: Record<string, string>; textContent: string }>();
+  interface FakeDiv {
+    id: string;
+    style: Record<string, string>;
+    innerHTML: string;
+    notes: string[];
+    appendChild(p: { textContent: string }): void;
+  }
+  const divs = new Map<string, FakeDiv>();
   const scripts = new Map<string, FakeScript>();
   const appended: FakeScript[] = [];
   const drawn: { div: string; data: unknown }[] = [];
@@ -128,6 +218,9 @@ function fakePage() {
     id = "";
     src = "";
     charset = "";
+    onerror: Listener | null = null;
+    style = { cssText: "" };
+    textContent = "";
     attributes = new Map<string, string>();
     listeners: Record<string, Listener[]> = { load: [], error: [] };
     addEventListener(type: string, fn: Listener) {
@@ -140,10 +233,12 @@ function fakePage() {
       return this.attributes.get(name) ?? null;
     }
   }
-  const window: Record<string, unknown> = {};
+  const plotly = { newPlot: (div: { id: string }, data: unknown) => drawn.push({ div: div.id, data }) };
+  const window: Record<string, unknown> = options.plotly ? { Plotly: plotly } : {};
   const document = {
     getElementById: (id: string) => divs.get(id) ?? scripts.get(id) ?? null,
     createElement: () => new FakeScript(),
+    body: { getAttribute: (name: string) => (name === "data-base-url" ? options.baseUrl : null) },
     head: {
       appendChild: (script: FakeScript) => {
         appended.push(script);
@@ -151,15 +246,15 @@ function fakePage() {
       },
     },
   };
-  const context = vm.createContext({ window, document, Object });
-  const plotly = { newPlot: (div: { id: string }, data: unknown) => drawn.push({ div: div.id, data }) };
+  const context = vm.createContext({ window, document, Object, JSON });
   return {
     divs,
     appended,
     drawn,
     run(html: string) {
-      const id = /<div id="([^"]+)"/.exec(html)![1];
-      divs.set(id, { id, style: {}, textContent: "" });
+      const [, id, inner] = /^<div id="([^"]+)"[^>]*>([\s\S]*?)<\/div>/.exec(html)!;
+      const notes: string[] = [];
+      divs.set(id, { id, style: {}, innerHTML: inner, notes, appendChild: (p) => notes.push(p.textContent) });
       const script = /<script type="text\/javascript">([\s\S]*)<\/script>/.exec(html)![1];
       vm.runInContext(script, context);
     },
@@ -168,6 +263,7 @@ function fakePage() {
       for (const fn of appended[0].listeners.load) fn();
     },
     failLoading() {
+      appended[0].onerror?.();
       for (const fn of appended[0].listeners.error) fn();
     },
   };
