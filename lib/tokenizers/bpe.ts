@@ -148,12 +148,13 @@ export class BpeTokenizer implements Tokenizer {
 
   /** Reads a minbpe .model file (minbpe's `load`), replacing this tokenizer's model. */
   load(modelFile: string): this {
-    this.loadModelText(readFileSync(modelFile, "utf8"));
+    this.loadModelText(readFileSync(modelFile, "utf8"), modelFile);
     return this;
   }
 
-  loadModelText(text: string): this {
-    const data = parseModel(text);
+  /** `source` names the file in errors. */
+  loadModelText(text: string, source?: string): this {
+    const data = parseModel(text, source);
     this.setModel({ pattern: data.pattern, merges: data.merges, specialTokens: Object.fromEntries(data.specialTokens) });
     return this;
   }

@@ -12,10 +12,10 @@ import { RegexTokenizer } from "./regex.js";
 export function loadTokenizer(path: string): BasicTokenizer | RegexTokenizer | CharTokenizer {
   const modelFile = path.endsWith(".model") ? path : `${path}.model`;
   const text = readFileSync(modelFile, "utf8");
-  const version = text.slice(0, text.indexOf("\n")).trim();
+  const version = text.split("\n", 1)[0].trim();
   if (version === CHARS_VERSION) return CharTokenizer.fromModelText(text);
   if (version !== MINBPE_VERSION) throw new Error(`${modelFile}: unknown tokenizer format "${version}"`);
-  const { pattern } = parseModel(text);
+  const { pattern } = parseModel(text, modelFile);
   const tokenizer = pattern === "" ? new BasicTokenizer() : new RegexTokenizer(pattern);
-  return tokenizer.loadModelText(text);
+  return tokenizer.loadModelText(text, modelFile);
 }
