@@ -13,19 +13,28 @@ export interface SampleOptions {
   topP?: number;
 }
 
+/** Throw a RangeError unless temperature ≥ 0, topK is a positive integer and topP is in (0, 1]. */
+export function checkSampleOptions(options: SampleOptions): void {
+  const { temperature, topK, topP } = options;
+  if (temperature !== undefined && !(Number.isFinite(temperature) && temperature >= 0)) {
+    throw new RangeError(`temperature must be a finite number >= 0 (0: greedy), got ${temperature}`);
+  }
+  if (topK !== undefined && !(Number.isInteger(topK) && topK >= 1)) throw new RangeError(`topK must be a positive integer, got ${topK}`);
+  if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new RangeError(`topP must be in (0, 1], got ${topP}`);
+}
+
 /** The probabilities `sampleToken` draws from, after temperature, top-k and top-p. */
 export function nextTokenProbabilities(logits: ArrayLike<number>, options: SampleOptions = {}): Float64Array {
+  checkSampleOptions(options);
   const { temperature = 1, topK, topP } = options;
   const n = logits.length;
   const probs = new Float64Array(n);
-  if (temperature < 0) throw new RangeError(`temperature must be >= 0, got ${temperature}`);
   if (temperature === 0) {
     probs[argmax(logits)] = 1;
     return probs;
   }
   const scaled = Float64Array.from(logits, (l) => l / temperature);
   if (topK !== undefined && topK < n) {
-    if (!(topK >= 1)) throw new RangeError(`topK must be >= 1, got ${topK}`);
     const kth = Float64Array.from(scaled).sort()[n - topK];
     for (let i = 0; i < n; i++) if (scaled[i] < kth) scaled[i] = -Infinity;
   }
@@ -40,7 +49,6 @@ export function nextTokenProbabilities(logits: ArrayLike<number>, options: Sampl
 
 /** Zero all but the most likely tokens whose cumulative probability first reaches p, then renormalise. */
 function keepNucleus(probs: Float64Array, p: number): void {
-  if (!(p > 0)) throw new RangeError(`topP must be in (0, 1], got ${p}`);
   const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]);
   let cumulative = 0;
   let kept = 0;

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { GPT } from "../models/gpt/index.js";
 import { Rng } from "../util/random.js";
-import { sampleToken, type SampleOptions } from "./distribution.js";
+import { checkSampleOptions, sampleToken, type SampleOptions } from "./distribution.js";
 
 export interface GenerateOptions extends SampleOptions {
   /** Number of tokens to append. */
@@ -20,6 +20,10 @@ export interface GenerateOptions extends SampleOptions {
  */
 export async function generate(model: GPT, prompt: ArrayLike<number>, options: GenerateOptions): Promise<number[]> {
   if (prompt.length === 0) throw new RangeError("generate: the prompt needs at least one token");
+  if (!(Number.isInteger(options.maxNewTokens) && options.maxNewTokens >= 0)) {
+    throw new RangeError(`generate: maxNewTokens must be a non-negative integer, got ${options.maxNewTokens}`);
+  }
+  checkSampleOptions(options);
   const rng = options.rng ?? new Rng(options.seed ?? 1337);
   const tokens = Array.from(prompt);
   const { blockSize } = model.config;
@@ -34,6 +38,9 @@ export async function generate(model: GPT, prompt: ArrayLike<number>, options: G
     const next = sampleToken(values, options, rng);
     tokens.push(next);
     if (options.onToken?.(next, i) === false) break;
+    // On the cpu backend data() resolves at once: yield to the event loop so that signal handlers
+    // (Ctrl-C) and displays get to run between tokens.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   return tokens;
 }

@@ -8,7 +8,8 @@
  *
  * Exports: generate(model, prompt, GenerateOptions) → Promise<number[]>; GenerateOptions; SampleOptions
  * { temperature?, topK?, topP? }; nextTokenProbabilities(logits, options) → Float64Array (the distribution
- * drawn from); sampleToken(logits, options, rng) → token id.
+ * drawn from); sampleToken(logits, options, rng) → token id; checkSampleOptions(options) throws a RangeError
+ * for temperature < 0, topK not a positive integer, topP outside (0, 1] (generate and the others call it).
  */
 export * from "./distribution.js";
 export * from "./generate.js";
