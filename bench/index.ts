@@ -2,27 +2,49 @@
  * `npm run bench [-- <filter>...]`: runs every benchmark in bench/ (each in its own process, so
  * backends and native kernels do not leak between them). Each prints its own numbers as ratios
  * against a reference measured in the same run.
+ *
+ * Ctrl-C or SIGTERM stops the running benchmark (and the processes it started) and skips the rest
+ * (exit 130 / 143); a second one quits at once.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { parseFlags, type FlagSchema } from "../lib/train/index.js";
+import { UsageError, onStopSignal, runCli } from "../lib/util/cli.js";
 
-const filters = process.argv.slice(2).filter((a) => !a.startsWith("-"));
-const benches = readdirSync("bench")
-  .filter((name) => name.endsWith(".ts") && name !== "index.ts")
-  .filter((name) => filters.length === 0 || filters.some((f) => name.includes(f)))
-  .sort();
-if (benches.length === 0) {
-  console.error(`no benchmark matches ${filters.join(", ")}`);
-  process.exit(1);
-}
-let failed = 0;
-for (const name of benches) {
-  console.log(`\n=== bench/${name} ===`);
-  const started = Date.now();
-  const result = spawnSync(process.execPath, ["--import", "tsx", join("bench", name)], { stdio: "inherit" });
-  const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  if (result.status !== 0) failed++;
-  console.log(`=== bench/${name}: ${result.status === 0 ? "done" : "FAILED"} in ${seconds} s ===`);
-}
-process.exit(failed ? 1 : 0);
+runCli(async () => {
+  const { positionals: filters, help } = parseFlags(process.argv.slice(2), {} satisfies FlagSchema, { positionals: "filters" });
+  const all = readdirSync("bench").filter((name) => name.endsWith(".ts") && name !== "index.ts").sort();
+  if (help) {
+    console.log(`npm run bench [-- <filter>...]   runs the benchmarks whose file names contain a filter: ${all.join(", ")}`);
+    return;
+  }
+  const benches = all.filter((name) => filters.length === 0 || filters.some((f) => name.includes(f)));
+  if (benches.length === 0) throw new UsageError(`no benchmark matches ${filters.join(", ")} (there are ${all.join(", ")})`);
+
+  // Each benchmark runs in a process group of its own, so that a stop reaches its workers too.
+  let running: number | undefined;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (running !== undefined) process.kill(-running, signal);
+    } catch {
+      // the group has already exited
+    }
+  };
+  const stop = onStopSignal(signalGroup, "stopping the benchmark and skipping the rest", { quit: () => signalGroup("SIGKILL") });
+  let failed = 0;
+  for (const name of benches) {
+    if (stop.signal !== null) break;
+    console.log(`\n=== bench/${name} ===`);
+    const started = Date.now();
+    const child = spawn(process.execPath, ["--import", "tsx", join("bench", name)], { stdio: ["ignore", "inherit", "inherit"], detached: true });
+    running = child.pid;
+    const status = await new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    running = undefined;
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    if (status !== 0) failed++;
+    const outcome = status === 0 ? "done" : stop.signal !== null ? "stopped" : "FAILED";
+    console.log(`=== bench/${name}: ${outcome} in ${seconds} s ===`);
+  }
+  return stop.exitCode || (failed ? 1 : 0);
+});

@@ -10,9 +10,8 @@ export type TokenArray = Int32Array | Uint16Array;
  * Returns (batchSize, blockSize) int32 tensors; the caller disposes them.
  */
 export function getBatch(data: TokenArray, blockSize: number, batchSize: number, rng: Rng): { x: tf.Tensor2D; y: tf.Tensor2D } {
-  if (data.length <= blockSize) {
-    throw new RangeError(`getBatch: ${data.length} tokens are too few for windows of ${blockSize} + 1`);
-  }
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`getBatch: batch_size must be a positive integer, got ${batchSize}`);
+  checkFitsBlock(data, blockSize, "data");
   const x = new Int32Array(batchSize * blockSize);
   const y = new Int32Array(batchSize * blockSize);
   for (let b = 0; b < batchSize; b++) {
@@ -23,4 +22,15 @@ export function getBatch(data: TokenArray, blockSize: number, batchSize: number,
     }
   }
   return { x: tf.tensor2d(x, [batchSize, blockSize], "int32"), y: tf.tensor2d(y, [batchSize, blockSize], "int32") };
+}
+
+/**
+ * Throw unless `data` holds at least one window of blockSize + 1 tokens (input and its next-token
+ * targets), naming `what` (e.g. "the validation split"): call it before building a model that size.
+ */
+export function checkFitsBlock(data: TokenArray, blockSize: number, what: string): void {
+  if (!Number.isInteger(blockSize) || blockSize < 1) throw new RangeError(`block_size must be a positive integer, got ${blockSize}`);
+  if (blockSize >= data.length) {
+    throw new RangeError(`block_size ${blockSize} is larger than ${what} (${data.length.toLocaleString("en-US")} tokens): each window needs block_size + 1 tokens`);
+  }
 }

@@ -19,7 +19,10 @@
  *   learningRateAt(iter, schedule); globalNorm(grads) → Scalar; clipScale(norm, maxNorm); clipGradNorm(grads, maxNorm) → { grads, norm: Scalar };
  *   saveCheckpoint(path, model, state) (async); loadCheckpoint(path) → { model, state }.
  * Everything reads tensors asynchronously, so it all runs on WebGPU under Node too.
- *   parseArgs(argv) → { camelCaseKey: value } (nanoGPT-style --key=value overrides), camelCase(key).
+ *   checkFitsBlock(data, blockSize, what): throws unless data holds a window of blockSize + 1 tokens.
+ * Command lines: parseFlags(argv, schema) → { values, given, positionals, help } checks each --key=value against a
+ *   FlagSchema (type, range, choices; UsageError naming the flag, "did you mean" for typos); formatHelp(usage, schema);
+ *   trainFlags(preset, name) is npm run train's schema; parseArgs(argv) → { camelCaseKey: value } untyped; camelCase(key).
  */
 export * from "./batch.js";
 export * from "./schedule.js";
@@ -33,3 +36,4 @@ export * from "./checkpoint.js";
 export * from "./trainer.js";
 export * from "./progress.js";
 export * from "./args.js";
+export * from "./flags.js";

@@ -1,0 +1,71 @@
+/**
+ * The flags of `npm run train`: every model and training setting, typed by its value in the preset
+ * (numbers, booleans, strings), with the range each one allows, plus the script's own flags.
+ */
+import { backendChoices } from "../engine/types.js";
+import type { GPTConfig } from "../models/gpt/index.js";
+import type { FlagSchema, FlagSpec } from "./args.js";
+import { TRAIN_DEFAULTS, type TrainConfig } from "./config.js";
+import { PRESETS, type TrainPreset } from "./presets.js";
+
+type Range = Omit<FlagSpec, "type" | "default">;
+const positiveInteger = { min: 1 };
+const count = { min: 0 };
+const rate = { min: 0 };
+const fraction = { min: 0, below: 1 };
+
+/** Ranges (and help) of the settings a preset holds; their types come from the values. */
+export const SETTING_RANGES: Record<keyof Omit<GPTConfig, "vocabSize"> | keyof TrainConfig, Range> = {
+  blockSize: { ...positiveInteger, help: "context length (tokens)" },
+  nLayer: { ...positiveInteger, help: "transformer blocks" },
+  nHead: { ...positiveInteger, help: "attention heads per block" },
+  nEmbd: { ...positiveInteger, help: "width of the residual stream (divisible by n_head)" },
+  dropout: { ...fraction, help: "dropout probability while training" },
+  bias: { help: "biases in Linear layers and LayerNorms" },
+  batchSize: { ...positiveInteger, help: "sequences per micro-batch" },
+  gradientAccumulationSteps: { ...positiveInteger, help: "micro-batches per optimizer step" },
+  maxIters: { ...count, help: "optimizer steps" },
+  evalInterval: { ...positiveInteger, help: "estimate train/val loss every this many steps" },
+  evalIters: { ...positiveInteger, help: "batches per loss estimate" },
+  logInterval: { ...positiveInteger, help: "print the loss every this many steps" },
+  learningRate: { ...rate, help: "peak learning rate" },
+  weightDecay: { ...rate, help: "AdamW's decoupled weight decay" },
+  beta1: { ...fraction, help: "AdamW's beta1" },
+  beta2: { ...fraction, help: "AdamW's beta2" },
+  gradClip: { ...rate, help: "clip the global gradient norm to this (0: no clipping)" },
+  decayLr: { help: "warm-up then cosine decay (false: constant learning rate)" },
+  warmupIters: { ...count, help: "steps of linear warm-up" },
+  lrDecayIters: { ...count, help: "step at which the cosine decay reaches min_lr" },
+  minLr: { ...rate, help: "learning rate at the end of the decay" },
+  seed: { min: 0, max: 2 ** 32 - 1, help: "seeds batches and dropout" },
+  outDir: { help: "checkpoint folder (same as --out)" },
+  alwaysSaveCheckpoint: { help: "save at every evaluation (false: only when val loss improves)" },
+};
+
+/** Integer-valued settings; the rest of the numbers may be fractions. */
+const INTEGER_SETTINGS = new Set([
+  "blockSize", "nLayer", "nHead", "nEmbd", "batchSize", "gradientAccumulationSteps", "maxIters",
+  "evalInterval", "evalIters", "logInterval", "warmupIters", "lrDecayIters", "seed",
+]);
+
+/** The model settings a flag may change (the vocabulary size comes from the data). */
+export const MODEL_SETTINGS = ["blockSize", "nLayer", "nHead", "nEmbd", "dropout", "bias"] as const;
+
+/** The train script's schema; defaults (for --help) are the preset's values. */
+export function trainFlags(preset: TrainPreset, presetName: string): FlagSchema {
+  const settings: Record<string, unknown> = { ...TRAIN_DEFAULTS, outDir: `out/${presetName}`, ...preset.train, ...preset.model };
+  const schema: FlagSchema = {
+    preset: { type: "string", choices: Object.keys(PRESETS), default: presetName, help: "model and training setup" },
+    backend: { type: "string", choices: backendChoices, help: "tensor backend (default: COURSE_BACKEND, else auto)" },
+    out: { type: "string", help: "checkpoint folder (default: the preset's out_dir)" },
+    resume: { type: "boolean", default: false, help: "continue <out>/ckpt.safetensors exactly" },
+    initFrom: { type: "string", choices: ["scratch", "resume"], default: "scratch", help: "nanoGPT's spelling of --resume" },
+    sampleTokens: { type: "integer", min: 0, default: 500, help: "tokens to sample at the end (0: none)" },
+  };
+  for (const [name, range] of Object.entries(SETTING_RANGES)) {
+    const value = settings[name];
+    const type = typeof value === "boolean" ? "boolean" : typeof value === "number" ? (INTEGER_SETTINGS.has(name) ? "integer" : "number") : "string";
+    schema[name] = { ...range, type, default: value as FlagSpec["default"] };
+  }
+  return schema;
+}
