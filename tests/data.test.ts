@@ -181,6 +181,22 @@ describe("datasets", () => {
     expect(readFileSync(path, "utf8")).toBe("corrupt\n");
   });
 
+  it("a download cut off midway is an error naming the URL, and nothing is saved or recorded", async () => {
+    const dir = emptyDataDir();
+    process.env.COURSE_DATA_MIRROR = "none";
+    const server = createServer((_, res) => {
+      res.writeHead(200, { "content-length": 100_000 });
+      res.write(Buffer.alloc(30_000, 97), () => res.destroy());
+    });
+    servers.push(server);
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    process.env.COURSE_DATA_BASE_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const error = (await ensureDataset("tinystories", { quiet: true }).catch((e: Error) => e)) as Error;
+    expect(error.message).toMatch(/^Cannot get dataset "tinystories" \(TinyStories-valid\.txt\): download from http:\/\/127\.0\.0\.1:\d+\/TinyStories-valid\.txt failed \(/);
+    expect(existsSync(join(dir, "TinyStories-valid.txt"))).toBe(false);
+    expect(existsSync(checksumsPath(dir))).toBe(false);
+  });
+
   it("datasetPresent looks in data/ and the mirror without downloading", async () => {
     const dir = emptyDataDir();
     const mirror = tmp("course-mirror-");
