@@ -205,6 +205,17 @@ describe("GPT", () => {
     loaded.dispose();
   });
 
+  it("new GPT, loadGPT and dispose leave no tensors behind (the initial values were once kept per parameter)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gpt-io-"));
+    const before = tf.memory().numTensors;
+    const model = new GPT(tiny, { seed: 13 });
+    expect(tf.memory().numTensors - before).toBe(Object.keys(model.params).length + 1); // parameters and the causal mask
+    await saveGPT(model, join(dir, "m.safetensors"));
+    model.dispose();
+    loadGPT(join(dir, "m.safetensors")).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it("leaves no tensors behind in forward and backward", () => {
     const model = new GPT({ ...tiny, dropout: 0.1 }, { seed: 1 });
     const { x, y } = batch(2, 8, tiny.vocabSize, 2);

@@ -49,7 +49,8 @@ export class GPT {
     const values = initParamValues(this.config, new Rng(options.seed ?? 1337));
     this.params = {};
     for (const spec of gptParamSpecs(this.config)) {
-      this.params[spec.name] = tf.variable(tf.tensor(values.get(spec.name)!, spec.shape, "float32"));
+      // tidy frees the initial tensor (the variable keeps its data): without it every GPT left one per parameter.
+      this.params[spec.name] = tf.tidy(() => tf.variable(tf.tensor(values.get(spec.name)!, spec.shape, "float32")));
     }
     const T = this.config.blockSize;
     this.causalMask = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), MASKED)) as tf.Tensor2D;
