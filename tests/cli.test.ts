@@ -1,7 +1,7 @@
 // The command-line scripts as a user runs them: `npm run train` stopped by SIGINT/SIGTERM sent to
 // its whole process group (as a terminal's Ctrl-C is) saves a checkpoint that loads; sampling and
 // bench stop cleanly; bad flags give one line and exit 2.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -126,6 +126,53 @@ describe("npm run bench", () => {
     expect(result.code).toBe(143);
     expect(result.stdout).toMatch(/=== bench\/dropout\.ts: stopped in/);
     expect(result.stdout).not.toMatch(/=== bench\/tokenizer\.ts ===/);
+  });
+});
+
+describe("bad input: one line on stderr, no stack trace, exit 2", () => {
+  const cases: [string, string[], string][] = [
+    ["train", ["--bias=no"], "error: --bias=no: expected true or false"],
+    ["train", ["--learning_rate=abc"], "error: --learning_rate=abc: expected a number ≥ 0"],
+    ["train", ["--learning_rate=-1"], "error: --learning_rate=-1: expected a number ≥ 0"],
+    ["train", ["--grad_clip=-1"], "error: --grad_clip=-1: expected a number ≥ 0"],
+    ["train", ["--seed=abc"], "error: --seed=abc: expected an integer in [0, 4294967295]"],
+    ["train", ["--always_save_checkpoint=yes"], "error: --always_save_checkpoint=yes: expected true or false"],
+    ["train", ["--block_size=4000000000000", "--backend=cpu", "--out", join(dir, "big")],
+      "error: block_size 4000000000000 is larger than the validation split (111,540 tokens): each window needs block_size + 1 tokens"],
+    ["sample", ["--top_p", "1.5"], "error: --top_p=1.5: expected a number in (0, 1]"],
+    ["sample", ["--top_k", "1.5"], "error: --top_k=1.5: expected an integer ≥ 1"],
+    ["sample", ["--max_new_tokens", "-5"], "error: --max_new_tokens=-5: expected an integer ≥ 0"],
+    ["sample", ["--num_samples", "0"], "error: --num_samples=0: expected an integer ≥ 1"],
+    ["sample", ["--tempreature", "1"], "error: unknown flag --tempreature; did you mean --temperature? (see --help)"],
+    ["data", ["--bogus"], "error: unknown flag --bogus (see --help)"],
+    ["data", ["tinyshakspeare"], "error: unknown dataset \"tinyshakspeare\"; did you mean tinyshakespeare? (known: "],
+    ["bench", ["--rounds=2"], "error: unknown flag --rounds (see --help)"],
+  ];
+
+  it(`${cases.length} cases`, async () => {
+    const file = (script: string) => (script === "bench" ? "bench/index.ts" : `scripts/${script}.ts`);
+    for (let i = 0; i < cases.length; i += 2) {
+      const pair = cases.slice(i, i + 2); // two at a time: the machine may have two cores
+      const results = await Promise.all(pair.map(([script, args]) => start("node", ["--import", "tsx", file(script), ...args], 60_000).exit));
+      pair.forEach(([script, args, line], j) => {
+        const { code, stderr } = results[j];
+        const what = `npm run ${script} -- ${args.join(" ")}: ${stderr}`;
+        expect(code, what).toBe(2);
+        expect(stderr.trim().slice(0, line.length), what).toBe(line);
+        expect(stderr.trim().split("\n"), what).toHaveLength(1);
+      });
+    }
+  });
+
+  it("prints the stack with COURSE_DEBUG=1, --help prints every flag and exits 0", async () => {
+    const debug = spawnSync(process.execPath, ["--import", "tsx", "scripts/sample.ts", "--top_p=2"], { encoding: "utf8", env: { ...process.env, COURSE_DEBUG: "1" } });
+    expect(debug.status).toBe(2);
+    expect(debug.stderr).toMatch(/UsageError: --top_p=2: expected a number in \(0, 1\]\n\s+at /);
+    const help = spawnSync(process.execPath, ["--import", "tsx", "scripts/sample.ts", "--help"], { encoding: "utf8" });
+    expect(help.status).toBe(0);
+    for (const flag of ["--ckpt", "--start", "--num_samples", "--max_new_tokens", "--temperature", "--top_k", "--top_p", "--seed", "--backend"]) {
+      expect(help.stdout).toContain(`  ${flag}`);
+    }
   });
 });
 

@@ -11,7 +11,7 @@ export type TokenArray = Int32Array | Uint16Array;
  */
 export function getBatch(data: TokenArray, blockSize: number, batchSize: number, rng: Rng): { x: tf.Tensor2D; y: tf.Tensor2D } {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`getBatch: batch_size must be a positive integer, got ${batchSize}`);
-  checkFitsBlock(data, blockSize, "data");
+  checkFitsBlock(data, blockSize, "the data");
   const x = new Int32Array(batchSize * blockSize);
   const y = new Int32Array(batchSize * blockSize);
   for (let b = 0; b < batchSize; b++) {
