@@ -31,7 +31,7 @@ export function errorLine(error: unknown): string {
  */
 export function runCli(main: () => Promise<number | void>): void {
   main().then(
-    (code) => process.exit(code ?? 0),
+    (code) => process.exit(typeof code === "number" ? code : 0),
     (error: unknown) => {
       process.stderr.write(errorLine(error) + "\n");
       process.exit(error instanceof UsageError ? 2 : 1);
