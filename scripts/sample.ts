@@ -25,7 +25,7 @@ const FLAGS = {
   topK: { type: "integer", min: 1, default: 200, help: "keep the k most likely tokens" },
   topP: { type: "number", above: 0, max: 1, default: 1, help: "keep the most likely tokens up to this total probability" },
   seed: { type: "integer", min: 0, max: 2 ** 32 - 1, default: 1337, help: "seed of the first sample (+1 for each next one)" },
-  backend: { type: "string", choices: backendChoices, help: "tensor backend (default: COURSE_BACKEND, else auto)" },
+  backend: { type: "string", choices: backendChoices, help: "tensor backend; default: COURSE_BACKEND, else auto" },
 } satisfies FlagSchema;
 
 runCli(async () => {

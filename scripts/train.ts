@@ -16,11 +16,11 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describeEngine, shutdownEngine, useBackend, type BackendChoice } from "../lib/engine/index.js";
 import { loadText } from "../lib/data/index.js";
-import { GPT, type GPTConfig } from "../lib/models/gpt/index.js";
+import { GPT, gptConfig, type GPTConfig } from "../lib/models/gpt/index.js";
 import { generate } from "../lib/sample/index.js";
 import { CharTokenizer } from "../lib/tokenizers/index.js";
 import {
-  MODEL_SETTINGS, PRESETS, TRAIN_DEFAULTS, Trainer, checkFitsBlock, formatHelp, parseFlags, terminalProgress, trainFlags,
+  MODEL_SETTINGS, PRESETS, TRAIN_DEFAULTS, Trainer, checkFitsBlock, formatHelp, parseFlags, terminalProgress, trainConfig, trainFlags,
   type TokenArray, type TrainConfig,
 } from "../lib/train/index.js";
 import { UsageError, onStopSignal, runCli } from "../lib/util/cli.js";
@@ -49,6 +49,12 @@ runCli(async () => {
   const resume = args.resume === true || args.initFrom === "resume";
   const checkpointPath = join(outDir, "ckpt.safetensors");
   if (resume && !existsSync(checkpointPath)) throw new UsageError(`--resume: no checkpoint at ${checkpointPath} (train without --resume first, or pass --out)`);
+  // Settings that only make sense together (n_embd divisible by n_head, lr_decay_iters > warmup_iters)
+  // are checked by the library's config functions: run them now, before any loading.
+  asUsageError(() => {
+    trainConfig({ ...trainSettings, outDir });
+    if (!resume) gptConfig({ ...preset.model, ...modelOverrides, vocabSize: 1 }); // the real vocabulary comes with the data
+  });
 
   const engine = await useBackend(args.backend as BackendChoice | undefined);
   console.log(`backend: ${describeEngine()}`);
@@ -105,10 +111,17 @@ runCli(async () => {
 
 /** Both splits must hold a window of block_size + 1 tokens. */
 function checkSplits(data: { train: TokenArray; val: TokenArray }, blockSize: number): void {
-  try {
+  asUsageError(() => {
     checkFitsBlock(data.val, blockSize, "the validation split"); // the smaller one
     checkFitsBlock(data.train, blockSize, "the training split");
+  });
+}
+
+/** A RangeError from checking settings is the user's input: report it as a usage error (exit 2). */
+function asUsageError(check: () => void): void {
+  try {
+    check();
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw error instanceof RangeError ? new UsageError(error.message) : error;
   }
 }

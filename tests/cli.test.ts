@@ -139,6 +139,7 @@ describe("bad input: one line on stderr, no stack trace, exit 2", () => {
     ["train", ["--always_save_checkpoint=yes"], "error: --always_save_checkpoint=yes: expected true or false"],
     ["train", ["--block_size=4000000000000", "--backend=cpu", "--out", join(dir, "big")],
       "error: block_size 4000000000000 is larger than the validation split (111,540 tokens): each window needs block_size + 1 tokens"],
+    ["train", ["--n_embd=30", "--n_head=4"], "error: GPTConfig.nEmbd (30) must be divisible by nHead (4)"],
     ["sample", ["--top_p", "1.5"], "error: --top_p=1.5: expected a number in (0, 1]"],
     ["sample", ["--top_k", "1.5"], "error: --top_k=1.5: expected an integer ≥ 1"],
     ["sample", ["--max_new_tokens", "-5"], "error: --max_new_tokens=-5: expected an integer ≥ 0"],

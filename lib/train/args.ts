@@ -189,9 +189,11 @@ export function editDistance(a: string, b: string): number {
 /** The --help text: a usage line, then every flag with what it takes, its default and its help. */
 export function formatHelp(usage: string, schema: FlagSchema): string {
   const rows = Object.entries(schema).map(([name, spec]) => {
-    const value = spec.type === "boolean" ? "" : ` ${spec.type === "string" && !spec.choices ? "TEXT" : spec.type.toUpperCase()}`;
-    const shown = spec.default === undefined ? "" : `; default ${spec.default === "" ? '""' : JSON.stringify(spec.default)}`;
-    return [`  --${snakeCase(name)}${value}`, `${spec.help} (${describeSpec(spec)}${shown})`];
+    const value = { boolean: "", string: spec.choices ? " NAME" : " TEXT", number: " NUMBER", integer: " INTEGER" }[spec.type];
+    const allowed = spec.type === "string" && !spec.choices ? [] : [describeSpec(spec)];
+    const shown = spec.default === undefined ? [] : [`default ${JSON.stringify(spec.default)}`];
+    const details = [...allowed, ...shown].join("; ");
+    return [`  --${snakeCase(name)}${value}`, details ? `${spec.help} (${details})` : spec.help];
   });
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   return [usage, "", ...rows.map(([flag, text]) => flag.padEnd(width) + text), `  --help`.padEnd(width) + "print this help"].join("\n");

@@ -56,8 +56,8 @@ export function trainFlags(preset: TrainPreset, presetName: string): FlagSchema 
   const settings: Record<string, unknown> = { ...TRAIN_DEFAULTS, outDir: `out/${presetName}`, ...preset.train, ...preset.model };
   const schema: FlagSchema = {
     preset: { type: "string", choices: Object.keys(PRESETS), default: presetName, help: "model and training setup" },
-    backend: { type: "string", choices: backendChoices, help: "tensor backend (default: COURSE_BACKEND, else auto)" },
-    out: { type: "string", help: "checkpoint folder (default: the preset's out_dir)" },
+    backend: { type: "string", choices: backendChoices, help: "tensor backend; default: COURSE_BACKEND, else auto" },
+    out: { type: "string", help: "checkpoint folder; default: the preset's out_dir" },
     resume: { type: "boolean", default: false, help: "continue <out>/ckpt.safetensors exactly" },
     initFrom: { type: "string", choices: ["scratch", "resume"], default: "scratch", help: "nanoGPT's spelling of --resume" },
     sampleTokens: { type: "integer", min: 0, default: 500, help: "tokens to sample at the end (0: none)" },
