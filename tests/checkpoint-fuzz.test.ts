@@ -26,8 +26,8 @@ const MAX_ARRAY_BUFFER_GROWTH_MB = 32;
 interface Mutation {
   kind: string;
   bytes: Uint8Array;
-  /** Data-section byte flipped, if any (then the expectation is the flipped value). */
-  dataFlip?: { at: number; xor: number };
+  /** Data-section bytes overwritten, if any (then the expectation is the patched value), within one float. */
+  dataPatch?: { at: number; bytes: Uint8Array };
   /** Must every loader reject it? */
   mustReject?: boolean;
 }
@@ -71,7 +71,9 @@ function headerEdit(rng: Rng): Mutation {
   const name = pick(rng, tensorNames());
   const entry = h[name];
   const meta = h.__metadata__ as Record<string, unknown>;
-  const choice = rng.randint(0, 12);
+  const choice = rng.randint(0, 14);
+  let data = dataBytes;
+  let mustReject = false;
   let kind: string;
   switch (choice) {
     case 0: {
@@ -80,6 +82,37 @@ function headerEdit(rng: Rng): Mutation {
       const by = pick(rng, [1, -1, 4, -4, 8, -8, 1e6, -1e6]);
       entry.data_offsets[i] = rng.random() < 0.7 ? entry.data_offsets[i] + by : pick(rng, ODD_VALUES);
       if (rng.random() < 0.2) entry.data_offsets = pick(rng, [[0], [0, 4, 8], "0,4", null, []]);
+      break;
+    }
+    case 12: {
+      // Both offsets moved together (the byte length stays right): overlaps, all at 0, before the data.
+      kind = "tensor moved";
+      const [begin, end] = entry.data_offsets as number[];
+      const other = h[pick(rng, tensorNames())].data_offsets[0] as number;
+      const to = pick(rng, [0, other, begin + 4, begin - 4, -8, -(begin + 8), dataBytes.length - (end - begin)]);
+      entry.data_offsets = [to, to + end - begin];
+      break;
+    }
+    case 13: {
+      // Overlaps that still end exactly at the data's end (only the overlap rule can reject them):
+      // every tensor at 0 with the data cut to the longest, or the last one moved back over its neighbour.
+      kind = "overlap";
+      const names = tensorNames();
+      if (rng.random() < 0.5) {
+        let longest = 0;
+        for (const n of names) {
+          const length = h[n].data_offsets[1] - h[n].data_offsets[0];
+          h[n].data_offsets = [0, length];
+          longest = Math.max(longest, length);
+        }
+        data = dataBytes.slice(0, longest);
+      } else {
+        const last = names.reduce((a, b) => (h[a].data_offsets[1] >= h[b].data_offsets[1] ? a : b));
+        const back = 4 * rng.randint(1, 4);
+        h[last].data_offsets = h[last].data_offsets.map((o: number) => o - back);
+        data = dataBytes.slice(0, dataBytes.length - back);
+      }
+      mustReject = true;
       break;
     }
     case 1: {
@@ -161,7 +194,7 @@ function headerEdit(rng: Rng): Mutation {
       return { kind, bytes: joinSafetensors(pick(rng, [[], null, "x", 1, [h]]), dataBytes), mustReject: true };
   }
   const json = JSON.stringify(h).replace('"__proto__renamed"', '"__proto__"');
-  return { kind, bytes: withHeaderText(json, dataBytes) };
+  return { kind, bytes: withHeaderText(json, data), mustReject };
 }
 
 function withHeaderText(json: string, data: Uint8Array): Uint8Array {
@@ -197,29 +230,36 @@ function mutate(rng: Rng): Mutation {
     const at = rng.randint(0, dataBytes.length);
     const xor = rng.random() < 0.5 ? 1 << rng.randint(0, 8) : rng.randint(1, 256);
     bytes[dataStart + at] ^= xor;
-    return { kind: "data byte flip", bytes, dataFlip: { at, xor } };
+    return { kind: "data byte flip", bytes, dataPatch: { at, bytes: bytes.slice(dataStart + at, dataStart + at + 1) } };
   }
-  if (r < 0.64) {
+  if (r < 0.7) {
+    // One float overwritten with a value a loader must reject (non-finite; negative in a second moment) or keep.
+    const at = 4 * rng.randint(0, dataBytes.length / 4);
+    const value = pick(rng, [NaN, Infinity, -Infinity, -1, -1e-30, 3e38, 0, -0]);
+    new DataView(bytes.buffer).setFloat32(dataStart + at, value, true);
+    return { kind: "data value", bytes, dataPatch: { at, bytes: bytes.slice(dataStart + at, dataStart + at + 4) } };
+  }
+  if (r < 0.72) {
     return { kind: "random bytes", bytes: Uint8Array.from({ length: rng.randint(0, 64) }, () => rng.randint(0, 256)), mustReject: true };
   }
   return headerEdit(rng);
 }
 
-/** What each tensor should hold after a data flip: the original with the flipped float re-read. */
-function expectedTensors(flip: Mutation["dataFlip"]): { tensors: Map<string, Float32Array>; flipped?: { name: string; value: number } } {
-  if (!flip) return { tensors: originalTensors };
+/** What each tensor should hold after a data patch: the original with the patched float re-read. */
+function expectedTensors(patch: Mutation["dataPatch"]): { tensors: Map<string, Float32Array>; patched?: { name: string; value: number } } {
+  if (!patch) return { tensors: originalTensors };
   for (const [name, entry] of Object.entries(header)) {
     if (name === "__metadata__") continue;
     const [begin, end] = entry.data_offsets as number[];
-    if (flip.at < begin || flip.at >= end) continue;
+    if (patch.at < begin || patch.at >= end) continue;
     const bytes = dataBytes.slice(begin, end);
-    bytes[flip.at - begin] ^= flip.xor;
+    bytes.set(patch.bytes, patch.at - begin);
     const values = new Float32Array(bytes.buffer);
     const tensors = new Map(originalTensors);
     tensors.set(name, values);
-    return { tensors, flipped: { name, value: values[Math.floor((flip.at - begin) / 4)] } };
+    return { tensors, patched: { name, value: values[Math.floor((patch.at - begin) / 4)] } };
   }
-  throw new Error("flip outside every tensor");
+  throw new Error("patch outside every tensor");
 }
 
 function sameBits(a: Float32Array, b: Float32Array): boolean {
@@ -250,7 +290,7 @@ describe("fuzz: safetensors reader, loadCheckpoint, loadGPT", () => {
       const m = mutate(rng);
       kinds[m.kind] = (kinds[m.kind] ?? 0) + 1;
       writeFileSync(path, m.bytes);
-      const { tensors: expected, flipped } = expectedTensors(m.dataFlip);
+      const { tensors: expected, patched: flipped } = expectedTensors(m.dataPatch);
       const caseStart = performance.now();
       const context = `case ${c} (${m.kind})`;
 
@@ -270,7 +310,7 @@ describe("fuzz: safetensors reader, loadCheckpoint, loadGPT", () => {
         return outcome;
       };
 
-      const read = attempt("reader", () => (loadSafetensors(path), m.dataFlip ? "loaded flipped value" : "loaded original"), !!m.mustReject);
+      const read = attempt("reader", () => (loadSafetensors(path), m.dataPatch ? "loaded flipped value" : "loaded original"), !!m.mustReject);
 
       const bad = flipped && (!Number.isFinite(flipped.value) || (flipped.name.startsWith("optimizer.v.") && flipped.value < 0));
       attempt("loadCheckpoint", () => {
