@@ -10,8 +10,8 @@ import { useBackend } from "../lib/engine/index.js";
 import { loadCheckpoint } from "../lib/train/index.js";
 
 interface Run {
-  /** Resolves once `pattern` has appeared in stdout or stderr. */
-  waitFor(pattern: RegExp): Promise<void>;
+  /** Resolves once `pattern` has appeared in stdout or stderr (in `stream` only, if given). */
+  waitFor(pattern: RegExp, stream?: "stdout" | "stderr"): Promise<void>;
   /** Send a signal to the whole process group. */
   signal(name: NodeJS.Signals): void;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
@@ -22,9 +22,12 @@ function start(command: string, args: string[], limitMs = 90_000): Run {
   const child = spawn(command, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, COURSE_DEBUG: "" } });
   let stdout = "";
   let stderr = "";
-  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+  const waiters: { pattern: RegExp; stream?: "stdout" | "stderr"; resolve: () => void }[] = [];
   const check = () => {
-    for (const w of waiters.splice(0)) (w.pattern.test(stdout + stderr) ? w.resolve : () => waiters.push(w))();
+    for (const w of waiters.splice(0)) {
+      const text = w.stream === "stdout" ? stdout : w.stream === "stderr" ? stderr : stdout + stderr;
+      (w.pattern.test(text) ? w.resolve : () => waiters.push(w))();
+    }
   };
   child.stdout.on("data", (d) => ((stdout += d), check()));
   child.stderr.on("data", (d) => ((stderr += d), check()));
@@ -44,7 +47,7 @@ function start(command: string, args: string[], limitMs = 90_000): Run {
     }),
   );
   return {
-    waitFor: (pattern) => new Promise((resolve) => (waiters.push({ pattern, resolve }), check())),
+    waitFor: (pattern, stream) => new Promise((resolve) => (waiters.push({ pattern, stream, resolve }), check())),
     signal: group,
     exit,
   };
@@ -88,14 +91,13 @@ describe("npm run sample", () => {
     const ckptDir = join(dir, "SIGINT"); // a folder is accepted: ckpt.safetensors inside it
     if (!existsSync(join(ckptDir, "ckpt.safetensors"))) throw new Error("the SIGINT train test must run first");
     const run = start("npm", ["run", "--silent", "sample", "--", "--ckpt", ckptDir, "--max_new_tokens=1000000", "--backend=cpu"]);
-    await run.waitFor(/backend: cpu/);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await run.waitFor(/^\n[^]{20}/, "stdout"); // the prompt and 20 sampled characters
     run.signal("SIGINT");
     const result = await run.exit;
     expect(result.code).toBe(130);
     expect(result.stderr).toMatch(/SIGINT: stopping after this token/);
     expect(result.stdout.endsWith("\n---------------\n")).toBe(true);
-    expect(result.stdout.length).toBeGreaterThan(2);
+    expect(result.stdout.length).toBeLessThan(100_000); // stopped long before max_new_tokens
   });
 
   it("says what --ckpt should name: a file with tokenizer.model next to it, or a folder with ckpt.safetensors", async () => {
