@@ -1,7 +1,8 @@
 // Issue 8's bugs 2, 3, 5 and 6 (NaN never saved, config checked against the tensors before any
 // allocation, no silent dtype conversion, the whole checkpoint header validated), issue 8's
 // "evaluation checks for the stop between batches", and issue 7's Trainer defaults.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -103,6 +104,20 @@ describe("bug 2: nothing non-finite is ever saved", () => {
     await expect(trainer.saveCheckpoint(join(dir, "b.safetensors"))).rejects.toThrow(/optimizer moment "optimizer.v.transformer.wte.weight" is NaN/);
     trainer.dispose();
     model.dispose();
+  });
+});
+
+describe("bug 2 through the CLI", () => {
+  it("npm run train's script exits 1, naming the step, when the last update makes the weights blow up; nothing is saved", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nan-cli-"));
+    // One step at a learning rate of about 1e10: its loss is finite, the final evaluation's is not.
+    const ran = spawnSync(process.execPath, [
+      "--import", "tsx", "scripts/train.ts", "--max_iters=1", "--eval_iters=1", "--learning_rate=1e12", "--grad_clip=0",
+      "--out", dir, "--backend", "cpu", "--sample_tokens=0", "--n_layer=1", "--n_embd=16", "--n_head=1", "--block_size=8", "--batch_size=2",
+    ], { encoding: "utf8", env: { ...process.env, COURSE_DEBUG: "" } });
+    expect(ran.status, ran.stderr).toBe(1);
+    expect(ran.stderr).toMatch(/^error: train loss estimate is NaN at iter 1: training stopped/m);
+    expect(existsSync(join(dir, "ckpt.safetensors"))).toBe(false);
   });
 });
 

@@ -10,7 +10,7 @@ export class NonFiniteLossError extends Error {
    *   'weight "<name>"' or 'optimizer moment "<name>"'
    */
   constructor(readonly iter: number, readonly quantity: string, readonly value: number) {
-    super(`${quantity} is ${value} at iter ${iter}: training stopped, nothing saved (try a lower learning rate or gradient clipping)`);
+    super(`${quantity} is ${value} at iter ${iter}: training stopped, nothing non-finite saved (try a lower learning rate or gradient clipping)`);
     this.name = "NonFiniteLossError";
   }
 }

@@ -11,10 +11,11 @@
  *   terminalProgress({ stream?, logInterval? })  progress bar on stderr
  *   lossChart(target: { plot(fig) }, { everyMs? })  live plotly chart, e.g. lossChart(liveDisplay())
  *   trainingProgress()  the chart in a notebook, the bar in a terminal
- * NonFiniteLossError { iter, quantity: "loss" | "gradient norm", value }
- * TrainConfig, TRAIN_DEFAULTS, trainConfig(partial); PRESETS["shakespeare-char" | "shakespeare-char-cpu"]: TrainPreset
- * Pieces: getBatch(data, blockSize, batchSize, rng) → { x, y }; estimateLoss(model, data, { batchSize, iters, rng });
- *   estimateLosses(model, { train, val }, { batchSize, iters, seed }); lossAndGrads(model, x, y, { training?, rng?, lossScale? });
+ * NonFiniteLossError { iter, quantity, value }: a non-finite loss, gradient norm, estimate or weight; nothing is saved
+ * TrainConfig, TRAIN_DEFAULTS, trainConfig(partial) (checks every field; warm-up and decay follow maxIters unless given),
+ *   scheduleWarnings(config); PRESETS["shakespeare-char" | "shakespeare-char-cpu"]: TrainPreset
+ * Pieces: getBatch(data, blockSize, batchSize, rng) → { x, y }; estimateLoss(model, data, { batchSize, iters, rng, shouldStop? });
+ *   estimateLosses(model, { train, val }, { batchSize, iters, seed, shouldStop? }) (EvaluationStopped when shouldStop()); lossAndGrads(model, x, y, { training?, rng?, lossScale? });
  *   AdamW(params, config?, decays?) with .step(grads, { learningRate?, gradScale? }), .getState(), .setState();
  *   learningRateAt(iter, schedule); globalNorm(grads) → Scalar; clipScale(norm, maxNorm); clipGradNorm(grads, maxNorm) → { grads, norm: Scalar };
  *   saveCheckpoint(path, model, state) (async); loadCheckpoint(path) → { model, state }.
