@@ -40,7 +40,10 @@ runCli(async () => {
     throw new UsageError(`no tokenizer for ${ckpt}: expected ${tokenizerPath} next to it (npm run train writes both into its out folder)`);
   }
   let start = args.start.replace(/\\n/g, "\n");
-  if (start.startsWith("FILE:")) start = readFileSync(start.slice(5), "utf8");
+  if (start.startsWith("FILE:")) {
+    if (!existsSync(start.slice(5))) throw new UsageError(`--start ${start}: no such file`);
+    start = readFileSync(start.slice(5), "utf8");
+  }
 
   await useBackend(args.backend as BackendChoice | undefined);
   console.error(`backend: ${describeEngine()}`);

@@ -65,6 +65,7 @@ describe("parseFlags", () => {
     expect(parseFlags(["--p=1"], schema).values.p).toBe(1);
     expect(parseFlags(["--rate=0"], schema).values.rate).toBe(0);
     expect(usageError(["--steps"])).toBe("--steps needs a value (an integer ≥ 1)");
+    expect(usageError(["--steps", "--bias"])).toBe("--steps needs a value (an integer ≥ 1)");
   });
 
   it("unknown flags and choices name the closest valid one", () => {

@@ -82,7 +82,8 @@ export interface ParsedFlags<S extends FlagSchema> {
 
 /**
  * Check argv against `schema`. A boolean flag takes true or false (`--bias=false`, `--bias false`)
- * or nothing (`--resume` is true); every other flag needs a value. Positional arguments are errors
+ * or nothing (`--resume` is true); every other flag needs a value (`--start=--x` for one that
+ * begins with --). Positional arguments are errors
  * unless `options.positionals` names what they are.
  */
 export function parseFlags<S extends FlagSchema>(argv: string[], schema: S, options: { positionals?: string } = {}): ParsedFlags<S> {
@@ -111,7 +112,7 @@ export function parseFlags<S extends FlagSchema>(argv: string[], schema: S, opti
     if (!spec) throw new UsageError(unknownFlagMessage(written, Object.keys(schema)));
     let text: string | undefined;
     if (eq >= 0) text = arg.slice(eq + 1);
-    else if (spec.type !== "boolean") text = i + 1 < argv.length ? argv[++i] : undefined;
+    else if (spec.type !== "boolean") text = i + 1 < argv.length && !argv[i + 1].startsWith("--") ? argv[++i] : undefined;
     else if (argv[i + 1] === "true" || argv[i + 1] === "false") text = argv[++i];
     else text = "true";
     if (text === undefined) throw new UsageError(`--${snakeCase(name)} needs a value (${describeSpec(spec)})`);

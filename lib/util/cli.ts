@@ -54,6 +54,9 @@ export interface StopRequest {
  *
  * `npm run` forwards the signal to its child, which in a terminal has already received the same
  * Ctrl-C from the process group: a repeat within `sameSignalMs` counts as that same press.
+ * For npm to wait for the save, package.json starts scripts as `exec node --import tsx file.ts`:
+ * without exec, sh (dash) dies of the Ctrl-C at once and npm exits with it while node still works;
+ * the `tsx` launcher itself SIGKILLs its child about 60 ms after forwarding a signal.
  * `quit` runs just before quitting at once (e.g. to kill processes this one started).
  */
 export function onStopSignal(
