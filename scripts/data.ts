@@ -1,4 +1,4 @@
-/** `npm run data [-- name ...] [--quiet]`: fetch and verify datasets into data/ (all of them by default). */
+/** `npm run data [-- name ...] [--quiet]`: fetch and verify datasets into data/ (all but the optional ones by default). */
 import { DATASETS, defaultDatasets, ensureDataset } from "../lib/data/index.js";
 import { closestName, formatHelp, parseFlags, type FlagSchema } from "../lib/train/index.js";
 import { UsageError, runCli } from "../lib/util/cli.js";
