@@ -150,6 +150,19 @@ describe("bug 3: gpt_config is checked against the tensors before a GPT is built
   });
 });
 
+describe("bug 3: a consistent header still cannot make the model allocate without bound", () => {
+  it("a blockSize whose attention mask would exceed 4 GiB is refused before building", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+    const path = join(dir, "long.safetensors");
+    const config = { vocabSize: 2, blockSize: 40000, nLayer: 1, nHead: 1, nEmbd: 1, dropout: 0, bias: false };
+    saveSafetensors(path, {
+      "transformer.wte.weight": { dtype: "F32", shape: [2, 1], data: new Float32Array(2) },
+      "transformer.wpe.weight": { dtype: "F32", shape: [40000, 1], data: new Float32Array(40000) },
+    }, { gpt_config: JSON.stringify(config) });
+    expect(loadError(readFileSync(path), loadGPT)).toMatch(/^gpt_config.blockSize 40000 needs a 40000² attention mask \(over 4 GiB\)/);
+  });
+});
+
 describe("bug 5: weights must be F32 (F16/BF16 are widened exactly, nothing else converts)", () => {
   it("the same bytes labelled I32 or U32 are an error naming the tensor", async () => {
     const dir = mkdtempSync(join(tmpdir(), "dtype-"));

@@ -124,7 +124,7 @@ export function loadCheckpoint(path: string): { model: GPT; state: CheckpointSta
     if (error instanceof FileFormatError) throw error;
     throw new FileFormatError(path, `train_config: ${(error as Error).message}`);
   }
-  const rng = parseWith(path, "rng", rngSchema, parseMetadataJson(path, metadata, "rng"));
+  const rng = parseWith(path, "rng", rngSchema, parseMetadataJson(path, metadata, "rng")) as RngState; // (tslab's non-strict TypeScript infers the tuple loosely)
   const evals = parseWith(path, "evals", evalsSchema, parseMetadataJson(path, metadata, "evals"));
 
   const optimizer: AdamWState = { step: meta.optimizer_step, m: {}, v: {} };

@@ -57,6 +57,9 @@ export function buildGPT(config: GPTConfig, weights: Record<string, Float32Array
   return model;
 }
 
+/** Largest causal mask a loaded model may build (4 GiB: blockSize 32768). */
+const MAX_MASK_BYTES = 2 ** 32;
+
 const positiveInt = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const gptConfigSchema = z.strictObject({
   vocabSize: positiveInt,
@@ -113,6 +116,10 @@ export function readGPTWeights(file: string, content: SafetensorsContent): { con
   // Cheap checks first, so that listing every parameter the config implies is bounded by the file.
   expectShape("transformer.wte.weight", [config.vocabSize, config.nEmbd]);
   expectShape("transformer.wpe.weight", [config.blockSize, config.nEmbd]);
+  // The model also builds a blockSize × blockSize attention mask, which no tensor in the file bounds.
+  if (config.blockSize ** 2 * 4 > MAX_MASK_BYTES) {
+    throw new FileFormatError(file, `gpt_config.blockSize ${config.blockSize} needs a ${config.blockSize}² attention mask (over ${MAX_MASK_BYTES / 2 ** 30} GiB)`);
+  }
   expectShape(`transformer.h.${config.nLayer - 1}.ln_1.weight`, [config.nEmbd]);
 
   const weights: Record<string, Float32Array> = {};
