@@ -69,15 +69,6 @@ const ARRAY_OF: Record<DType, ArrayClass> = {
   U8: Uint8Array,
 };
 
-/** The dtype whose typed array is `data`'s class (a Uint16Array is U16: F16/BF16 must be said). */
-export function dtypeOf(data: TensorArray): DType {
-  for (const [dtype, ctor] of Object.entries(ARRAY_OF)) {
-    if (dtype === "F16" || dtype === "BF16") continue;
-    if (data instanceof (ctor as unknown as typeof Float32Array)) return dtype as DType;
-  }
-  throw new TypeError("safetensors: unsupported typed array");
-}
-
 function sizeOf(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
