@@ -5,13 +5,13 @@
 import { inNotebook, OutputChannel, randomId, type MimeBundle } from "./kernel.js";
 import { plotlyBundle, type Figure } from "./plotly.js";
 import { htmlBundle, markdownBundle, tableBundle } from "./show.js";
-import type { DataFrameLike, Row, TableOptions } from "./table.js";
+import type { TableInput, TableOptions } from "./table.js";
 
 export interface LiveDisplay {
   html(html: string): void;
   markdown(markdown: string): void;
   plot(figure: Figure): void;
-  table(table: Row[] | DataFrameLike, options?: TableOptions): void;
+  table(table: TableInput, options?: TableOptions): void;
   /** Plain text; printed (one line per call) outside a notebook. */
   text(text: string): void;
 }

@@ -4,7 +4,7 @@
  */
 import { inNotebook, OutputChannel, type MimeBundle } from "./kernel.js";
 import { plotlyBundle, plotSummary, type Figure } from "./plotly.js";
-import { tableToHtml, tableToText, type DataFrameLike, type Row, type TableOptions } from "./table.js";
+import { tableToHtml, tableToText, type TableInput, type TableOptions } from "./table.js";
 
 export function htmlBundle(html: string): MimeBundle {
   return { "text/html": html };
@@ -14,7 +14,7 @@ export function markdownBundle(markdown: string): MimeBundle {
   return { "text/markdown": markdown, "text/plain": markdown };
 }
 
-export function tableBundle(table: Row[] | DataFrameLike, options: TableOptions = {}): MimeBundle {
+export function tableBundle(table: TableInput, options: TableOptions = {}): MimeBundle {
   return { "text/html": tableToHtml(table, options), "text/plain": tableToText(table, options) };
 }
 
@@ -56,7 +56,7 @@ export function showPlot(figure: Figure): void {
 }
 
 /** Rows (objects) or a nodejs-polars DataFrame as a table of at most `maxRows` rows (default 20). */
-export function showTable(table: Row[] | DataFrameLike, options: TableOptions = {}): void {
+export function showTable(table: TableInput, options: TableOptions = {}): void {
   showBundle(tableBundle(table, options));
 }
 

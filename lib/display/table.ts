@@ -1,6 +1,8 @@
 /** Tables from row objects or a nodejs-polars DataFrame, as HTML (notebooks) or aligned text (consoles). */
 
 export type Row = Record<string, unknown>;
+/** What a table shows: row objects of any type (interfaces too, e.g. EvalRecord[]) or a DataFrame. */
+export type TableInput = readonly object[] | DataFrameLike;
 
 /** The part of a nodejs-polars DataFrame that tables use (duck-typed: lib never loads polars itself). */
 export interface DataFrameLike {
@@ -38,16 +40,17 @@ export function isDataFrame(value: unknown): value is DataFrameLike {
   return df != null && Array.isArray(df.columns) && typeof df.height === "number" && typeof df.head === "function";
 }
 
-export function tableSlice(table: Row[] | DataFrameLike, options: TableOptions = {}): TableSlice {
+export function tableSlice(table: TableInput, options: TableOptions = {}): TableSlice {
   const maxRows = options.maxRows ?? 20;
   if (isDataFrame(table)) {
     return { columns: options.columns ?? table.columns, rows: table.head(maxRows).toRecords(), totalRows: table.height };
   }
-  const columns = options.columns ?? columnsOf(table);
-  return { columns, rows: table.slice(0, maxRows), totalRows: table.length };
+  const rows = table as readonly Row[];
+  const columns = options.columns ?? columnsOf(rows);
+  return { columns, rows: rows.slice(0, maxRows), totalRows: rows.length };
 }
 
-function columnsOf(rows: Row[]): string[] {
+function columnsOf(rows: readonly Row[]): string[] {
   const seen = new Set<string>();
   for (const row of rows) for (const key of Object.keys(row)) seen.add(key);
   return [...seen];
@@ -96,7 +99,7 @@ function transposed({ columns, rows }: TableSlice): TableSlice {
 }
 
 /** The grid to show: a wide single row is transposed unless `transpose` says otherwise. */
-function layout(table: Row[] | DataFrameLike, options: TableOptions): TextGrid {
+function layout(table: TableInput, options: TableOptions): TextGrid {
   const grid = textGrid(tableSlice(table, options), options.digits);
   const single = grid.slice.rows.length === 1 && grid.slice.totalRows === 1;
   const wide = lineWidth(grid.widths) > (options.maxWidth ?? 100);
@@ -104,7 +107,7 @@ function layout(table: Row[] | DataFrameLike, options: TableOptions): TextGrid {
   return transpose && single ? textGrid(transposed(grid.slice), options.digits) : grid;
 }
 
-export function tableToHtml(table: Row[] | DataFrameLike, options: TableOptions = {}): string {
+export function tableToHtml(table: TableInput, options: TableOptions = {}): string {
   const { slice } = layout(table, options);
   const cell = (tag: string, v: unknown) => `<${tag}>${escapeHtml(formatCell(v, options.digits))}</${tag}>`;
   const caption = options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : "";
@@ -137,7 +140,7 @@ export function columnBlocks(widths: number[], maxWidth: number): number[][] {
   return blocks;
 }
 
-export function tableToText(table: Row[] | DataFrameLike, options: TableOptions = {}): string {
+export function tableToText(table: TableInput, options: TableOptions = {}): string {
   const { slice, cells, widths } = layout(table, options);
   const numeric = slice.columns.map((c) => slice.rows.every((row) => typeof row[c] === "number" || row[c] == null));
   const blockLines = (block: number[]) => {
