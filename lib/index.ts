@@ -13,3 +13,4 @@ export * from "./tokenizers/index.js";
 export * from "./train/index.js";
 export * from "./sample/index.js";
 export * from "./io/index.js";
+export * from "./interp/index.js";
