@@ -5,11 +5,12 @@
  *   const { logits, loss } = model.forward(x, y);          // x, y: (B, T) int32; logits (B, T, V); loss: mean cross-entropy
  *   model.forward(x, undefined, { lastPositionOnly: true }) // logits (B, 1, V), for sampling
  *   model.forward(x, y, { training: true, rng })            // dropout on, masks seeded by rng (an Rng)
+ *   const cache = new KVCache(model.config); model.forward(next, undefined, { cache }) // idx: only the positions after the cached ones
  *   model.numParams()                                       // without position embeddings, as nanoGPT prints
  *   model.params["transformer.h.0.attn.c_attn.weight"]      // tf.Variable, nanoGPT names and PyTorch (out, in) shapes
  *   await saveGPT(model, "out/model.safetensors"); const same = loadGPT("out/model.safetensors");
  *
- * Exports: GPT, GPTConfig, GPT2_SMALL, gptConfig(partial), ForwardOptions, ForwardResult, GPTOptions,
+ * Exports: GPT, KVCache (per-layer keys/values for sampling: length, batchSize, keepSequences(rows), dispose()), GPTConfig, GPT2_SMALL, gptConfig(partial), ForwardOptions, ForwardResult, GPTOptions,
  * gptParamSpecs(config), initParamValues(config, rng), gptWeights(model) (async), setGPTWeights(model, weights),
  * saveGPT(model, path, metadata?) (async), loadGPT(path) (checks config, names, shapes, dtypes and finiteness
  * before building: FileFormatError), readGPTWeights(file, content), buildGPT(config, weights), and the layers: linear, layerNorm, gelu, crossEntropy,
@@ -19,4 +20,5 @@ export * from "./config.js";
 export * from "./params.js";
 export * from "./layers.js";
 export * from "./model.js";
+export * from "./kv-cache.js";
 export * from "./io.js";

@@ -12,6 +12,7 @@ import { gptConfig, type GPTConfig } from "./config.js";
 import { gptParamSpecs, initParamValues } from "./params.js";
 import { crossEntropy, dropout, gelu, layerNorm, linear } from "./layers.js";
 import { fusedCausalSelfAttention } from "../../native/index.js";
+import type { KVCache } from "./kv-cache.js";
 
 export interface ForwardOptions {
   /** Apply dropout (training mode). Default false: evaluation. */
@@ -20,6 +21,11 @@ export interface ForwardOptions {
   rng?: Rng;
   /** Compute logits for the last position only (what generation needs). Cannot be combined with targets. */
   lastPositionOnly?: boolean;
+  /**
+   * Sampling with a key/value cache: idx holds only the positions after the cached ones, which
+   * attend over them; their keys and values are appended. Not for training.
+   */
+  cache?: KVCache;
 }
 
 export interface ForwardResult {
@@ -65,16 +71,20 @@ export class GPT {
     const { blockSize, nEmbd: C, vocabSize } = this.config;
     if (T > blockSize) throw new RangeError(`forward: sequence length ${T} exceeds blockSize ${blockSize}`);
     if (targets && options.lastPositionOnly) throw new Error("forward: lastPositionOnly cannot be used with targets");
+    const cache = options.cache;
+    if (cache && options.training) throw new Error("forward: a KVCache is for sampling, not training");
+    cache?.check(this.config, B, T);
+    const past = cache?.length ?? 0; // absolute position of idx's first token
     const drop = this.dropoutFor(options);
     return tf.tidy(() => {
       const p = this.params;
       const tokens = tf.gather(p["transformer.wte.weight"], tf.reshape(idx, [-1])); // (B·T, C)
       const wpe = p["transformer.wpe.weight"];
-      const positions = T === blockSize ? wpe : tf.slice(wpe, [0, 0], [T, C]); // (T, C)
+      const positions = T === blockSize ? wpe : tf.slice(wpe, [past, 0], [T, C]); // (T, C)
       let x = drop(tf.reshape(tf.add(tf.reshape(tokens, [B, T, C]), positions), [B * T, C]) as tf.Tensor2D);
       for (let layer = 0; layer < this.config.nLayer; layer++) {
         const h = `transformer.h.${layer}`;
-        x = tf.add(x, this.attention(this.norm(x, `${h}.ln_1`), B, T, h, drop));
+        x = tf.add(x, this.attention(this.norm(x, `${h}.ln_1`), B, T, h, drop, cache && { cache, layer }));
         x = tf.add(x, this.mlp(this.norm(x, `${h}.ln_2`), h, drop));
       }
       x = this.norm(x, "transformer.ln_f");
@@ -109,10 +119,11 @@ export class GPT {
   }
 
   /** Causal multi-head self-attention: one matmul makes q, k and v for all heads at once. */
-  private attention(x: tf.Tensor2D, B: number, T: number, h: string, drop: Dropout): tf.Tensor2D {
+  private attention(x: tf.Tensor2D, B: number, T: number, h: string, drop: Dropout, cached?: { cache: KVCache; layer: number }): tf.Tensor2D {
     const { nHead, nEmbd: C } = this.config;
     const headSize = C / nHead;
     const qkv = this.linear(x, `${h}.attn.c_attn`); // (B·T, 3C): [q | k | v], each nHead heads wide
+    if (cached) return drop(this.linear(cached.cache.attend(cached.layer, qkv, B, T, this.causalMask), `${h}.attn.c_proj`));
     if (drop === NO_DROPOUT) {
       // Native fused attention (cpu backend with the addon; it has no dropout): scores, mask, softmax
       // and the weighted sum in one kernel. Null elsewhere, and the composite form below runs.
