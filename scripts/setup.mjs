@@ -3,7 +3,8 @@
  * Sets up whatever is missing, idempotently (quick the second time):
  *   node modules, the native CPU kernels, Jupyter (Debian packages), the course kernel, datasets.
  * With --for-tests it also installs what the test suite compares against or exercises:
- *   PyTorch (python3-torch) with OpenBLAS, and a software Vulkan driver for the WebGPU tests.
+ *   PyTorch (python3-torch) with OpenBLAS, a software Vulkan driver for the WebGPU tests, and
+ *   Debian's chromium for the headless-browser checks (tests/browser/).
  * Plain Node with no dependencies: it runs before node_modules exists.
  */
 import { spawnSync } from "node:child_process";
@@ -20,7 +21,7 @@ const isRoot = process.getuid?.() === 0;
 const hasApt = existsSync("/usr/bin/apt-get");
 
 const JUPYTER_DEBS = ["jupyter-nbconvert", "python3-nbclient", "jupyter-client", "jupyter-notebook"];
-const TEST_DEBS = ["python3-torch", "libopenblas0-pthread"];
+const TEST_DEBS = ["python3-torch", "libopenblas0-pthread", "chromium"];
 
 function log(message) {
   if (!quiet) console.log(`[setup] ${message}`);

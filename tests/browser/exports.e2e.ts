@@ -27,6 +27,9 @@ beforeAll(async () => {
 });
 afterAll(async () => browser?.close());
 
+// Elsewhere the checks skip without a browser; in CI (setup --for-tests installs it) they must run.
+it.runIf(process.env.CI)("CI has Debian's chromium for these checks", () => expect(hasChromium).toBe(true));
+
 describe.skipIf(!hasChromium)("HTML exports, offline", () => {
   it("there are exports with figures to check (run `npm run notebooks -- --profile ci` first)", () => {
     expect(pages.length, `no .html under ${outDir}`).toBeGreaterThan(0);
