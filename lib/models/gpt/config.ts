@@ -1,3 +1,10 @@
+/**
+ * The MLP's nonlinearity: "gelu" is the exact x·Φ(x) (PyTorch's nn.GELU(), nanoGPT's char models);
+ * "gelu_tanh" is the tanh approximation GPT-2 was trained with (Hugging Face's "gelu_new").
+ */
+export type Activation = "gelu" | "gelu_tanh";
+export const ACTIVATIONS: readonly Activation[] = ["gelu", "gelu_tanh"];
+
 /** The shape of a GPT, as nanoGPT's GPTConfig (model.py). */
 export interface GPTConfig {
   /** Number of distinct tokens. */
@@ -12,6 +19,8 @@ export interface GPTConfig {
   dropout: number;
   /** Whether Linear layers and LayerNorms have a bias (GPT-2: true; nanoGPT's train.py default: false). */
   bias: boolean;
+  /** The MLP's nonlinearity; default "gelu" (exact). Optional so that configs saved before it existed still load. */
+  activation?: Activation;
 }
 
 /** GPT-2 small (124M), nanoGPT's GPTConfig defaults. */
@@ -23,7 +32,22 @@ export const GPT2_SMALL: GPTConfig = {
   nEmbd: 768,
   dropout: 0,
   bias: true,
+  activation: "gelu",
 };
+
+export type GPT2Preset = "gpt2" | "gpt2-medium" | "gpt2-large" | "gpt2-xl";
+
+/** OpenAI's released GPT-2 shapes: vocab 50257, context 1024, biases, tanh GELU (124M, 350M, 774M, 1558M parameters). */
+export const GPT2_PRESETS: Record<GPT2Preset, GPTConfig> = {
+  gpt2: gpt2Shape(12, 12, 768),
+  "gpt2-medium": gpt2Shape(24, 16, 1024),
+  "gpt2-large": gpt2Shape(36, 20, 1280),
+  "gpt2-xl": gpt2Shape(48, 25, 1600),
+};
+
+function gpt2Shape(nLayer: number, nHead: number, nEmbd: number): GPTConfig {
+  return { vocabSize: 50257, blockSize: 1024, nLayer, nHead, nEmbd, dropout: 0, bias: true, activation: "gelu_tanh" };
+}
 
 /** A complete config from a partial one (missing keys from GPT-2 small), validated. */
 export function gptConfig(partial: Partial<GPTConfig> = {}): GPTConfig {
@@ -40,5 +64,9 @@ export function gptConfig(partial: Partial<GPTConfig> = {}): GPTConfig {
   if (!(config.dropout >= 0 && config.dropout < 1)) {
     throw new RangeError(`GPTConfig.dropout must be in [0, 1), got ${config.dropout}`);
   }
-  return config;
+  const activation = config.activation ?? "gelu";
+  if (!ACTIVATIONS.includes(activation)) {
+    throw new RangeError(`GPTConfig.activation must be ${ACTIVATIONS.join(" or ")}, got ${JSON.stringify(activation)}`);
+  }
+  return { ...config, activation };
 }

@@ -2,7 +2,8 @@
  * A GPT's weights as safetensors: the file holds nanoGPT's state_dict names and PyTorch's shapes
  * (Linear weights (out, in), no transposes), so PyTorch loads it with load_state_dict after tying
  * lm_head.weight to transformer.wte.weight (the tied head is stored once, as safetensors requires).
- * The model config is in the metadata under "gpt_config" (JSON).
+ * The model config is in the metadata under "gpt_config" (JSON); files saved before the config had
+ * an `activation` load with the exact GELU they were trained with.
  *
  * Loading checks the config and every weight (name, shape, dtype, finite values) against the file
  * before a GPT is built, so a header that lies (nLayer: 100000) fails at once with bounded memory.
@@ -11,7 +12,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
 import { FileFormatError, asFloat32, loadSafetensors, saveSafetensors, type SafetensorsContent, type StoredTensor } from "../../io/index.js";
-import { gptConfig, type GPTConfig } from "./config.js";
+import { ACTIVATIONS, gptConfig, type Activation, type GPTConfig } from "./config.js";
 import { GPT } from "./model.js";
 import { gptParamSpecs } from "./params.js";
 
@@ -50,11 +51,9 @@ export function loadGPT(path: string): GPT {
   return buildGPT(config, weights);
 }
 
-/** A GPT with the given (already checked) weights. */
+/** A GPT with the given (already checked) weights; no random initialisation is drawn. */
 export function buildGPT(config: GPTConfig, weights: Record<string, Float32Array>): GPT {
-  const model = new GPT(config);
-  for (const [name, v] of Object.entries(model.params)) tf.tidy(() => v.assign(tf.tensor(weights[name], v.shape, "float32")));
-  return model;
+  return new GPT(config, { weights });
 }
 
 /** Largest causal mask a loaded model may build (4 GiB: blockSize 32768). */
@@ -69,6 +68,7 @@ const gptConfigSchema = z.strictObject({
   nEmbd: positiveInt,
   dropout: z.number().min(0).lt(1),
   bias: z.boolean(),
+  activation: z.enum(ACTIVATIONS as [Activation, ...Activation[]]).optional(), // absent in files saved before it existed: "gelu"
 });
 
 /** One line for the first problem zod found: "<what>.<path>: <message>". */

@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { seededDropout } from "../../engine/random-kernels.js";
 import { fusedGelu, fusedLayerNorm } from "../../native/index.js";
+import type { Activation } from "./config.js";
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 type OneInputOp = (x: tf.Tensor, save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: GradFunc };
@@ -73,6 +74,35 @@ export const geluComposite = withGradient((x, save) => {
 /** GELU: one native kernel on the cpu backend when the native addon is loaded, else the composite form. */
 export function gelu(x: tf.Tensor): tf.Tensor {
   return fusedGelu(x) ?? geluComposite(x);
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const GELU_TANH_CUBIC = 0.044715;
+
+/**
+ * GELU as GPT-2 computes it (Hugging Face's "gelu_new", PyTorch's gelu(approximate="tanh")):
+ *   0.5·x·(1 + tanh(u)),  u = √(2/π)·(x + 0.044715·x³).
+ * It differs from the exact form by up to about 1e-3, which pretrained GPT-2 logits notice.
+ * Gradient: 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(u).
+ * (The native fused kernel computes the exact form, so this one is always the composite.)
+ */
+export const geluTanh = withGradient((x, save) => {
+  const t = tf.tanh(tf.mul(SQRT_2_OVER_PI, tf.add(x, tf.mul(GELU_TANH_CUBIC, tf.mul(tf.square(x), x)))));
+  save([x, t]);
+  return {
+    value: tf.mul(tf.mul(0.5, x), tf.add(1, t)),
+    gradFunc: (dy, saved) => {
+      const [input, th] = saved;
+      const du = tf.mul(SQRT_2_OVER_PI, tf.add(1, tf.mul(3 * GELU_TANH_CUBIC, tf.square(input))));
+      const slope = tf.add(tf.mul(0.5, tf.add(1, th)), tf.mul(tf.mul(tf.mul(0.5, input), tf.sub(1, tf.square(th))), du));
+      return [tf.mul(dy, slope)];
+    },
+  };
+});
+
+/** The MLP nonlinearity a config names. */
+export function activationFunction(name: Activation): (x: tf.Tensor) => tf.Tensor {
+  return name === "gelu_tanh" ? geluTanh : gelu;
 }
 
 /**

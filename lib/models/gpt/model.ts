@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../../util/random.js";
 import { gptConfig, type GPTConfig } from "./config.js";
 import { gptParamSpecs, initParamValues } from "./params.js";
-import { crossEntropy, dropout, gelu, layerNorm, linear } from "./layers.js";
+import { activationFunction, crossEntropy, dropout, layerNorm, linear } from "./layers.js";
 import { fusedCausalSelfAttention } from "../../native/index.js";
 import type { KVCache } from "./kv-cache.js";
 
@@ -38,6 +38,11 @@ export interface ForwardResult {
 export interface GPTOptions {
   /** Seed of the weight initialisation (default 1337, as nanoGPT). */
   seed?: number;
+  /**
+   * Parameter values by nanoGPT name (PyTorch shapes, row-major), used instead of drawing the
+   * initialisation: loading a pretrained model builds each parameter once, from the file's values.
+   */
+  weights?: Map<string, Float32Array> | Record<string, Float32Array>;
 }
 
 /** Added to attention scores above the diagonal: exp() of it underflows to exactly 0 (finite, unlike -Infinity, on every backend). */
@@ -52,12 +57,14 @@ export class GPT {
 
   constructor(config: Partial<GPTConfig> = {}, options: GPTOptions = {}) {
     this.config = gptConfig(config);
-    const values = initParamValues(this.config, new Rng(options.seed ?? 1337));
+    const valueOf = options.weights ? givenWeights(options.weights) : randomWeights(this.config, options.seed ?? 1337);
+    const specs = gptParamSpecs(this.config);
+    const values = specs.map((spec) => valueOf(spec.name, spec.shape)); // all checked before any tensor exists
     this.params = {};
-    for (const spec of gptParamSpecs(this.config)) {
+    specs.forEach((spec, i) => {
       // tidy frees the initial tensor (the variable keeps its data): without it every GPT left one per parameter.
-      this.params[spec.name] = tf.tidy(() => tf.variable(tf.tensor(values.get(spec.name)!, spec.shape, "float32")));
-    }
+      this.params[spec.name] = tf.tidy(() => tf.variable(tf.tensor(values[i], spec.shape, "float32")));
+    });
     const T = this.config.blockSize;
     this.causalMask = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), MASKED)) as tf.Tensor2D;
   }
@@ -142,7 +149,7 @@ export class GPT {
   }
 
   private mlp(x: tf.Tensor2D, h: string, drop: Dropout): tf.Tensor2D {
-    const hidden = gelu(this.linear(x, `${h}.mlp.c_fc`)) as tf.Tensor2D;
+    const hidden = activationFunction(this.config.activation ?? "gelu")(this.linear(x, `${h}.mlp.c_fc`)) as tf.Tensor2D;
     return drop(this.linear(hidden, `${h}.mlp.c_proj`));
   }
 
@@ -157,3 +164,23 @@ export class GPT {
 
 type Dropout = <T extends tf.Tensor>(x: T) => T;
 const NO_DROPOUT: Dropout = (x) => x;
+
+type ParamValues = (name: string, shape: number[]) => Float32Array;
+
+/** GPT-2's initialisation, drawn from the seed. */
+function randomWeights(config: GPTConfig, seed: number): ParamValues {
+  const values = initParamValues(config, new Rng(seed));
+  return (name) => values.get(name)!;
+}
+
+/** Given values, each checked to be there with the parameter's size. */
+function givenWeights(weights: Map<string, Float32Array> | Record<string, Float32Array>): ParamValues {
+  const lookup = weights instanceof Map ? (name: string) => weights.get(name) : (name: string) => (Object.prototype.hasOwnProperty.call(weights, name) ? weights[name] : undefined);
+  return (name, shape) => {
+    const values = lookup(name);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (!(values instanceof Float32Array)) throw new Error(`GPT: options.weights has no Float32Array for "${name}"`);
+    if (values.length !== size) throw new Error(`GPT: options.weights["${name}"] has ${values.length} values, shape [${shape}] needs ${size}`);
+    return values;
+  };
+}
