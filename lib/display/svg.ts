@@ -89,7 +89,9 @@ const COLOUR_BAR_WIDTH = 70;
 export function figureSvg(figure: Figure): string {
   const layout = (figure.layout ?? {}) as Record<string, unknown>;
   const traces = figure.data as Trace[];
-  const width = (layout.width as number | undefined) ?? 700;
+  // No layout width: plotly fills the output's width, so the picture is drawn 900 wide and scaled to it.
+  const autoWidth = layout.width === undefined;
+  const width = (layout.width as number | undefined) ?? 900;
   const height = (layout.height as number | undefined) ?? 450;
   const margin = { l: 80, r: 80, t: 100, b: 80, ...(layout.margin as object) } as Record<"l" | "r" | "t" | "b", number>;
   const scaled = traces.find((t) => t.type === "heatmap" && t.showscale !== false);
@@ -114,7 +116,7 @@ export function figureSvg(figure: Figure): string {
   if (title) parts.push(text(width / 2, Math.max(18, margin.t / 2), title, { size: 17, anchor: "middle" }));
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" class="course-static-plot" viewBox="0 0 ${width} ${height}" ` +
-    `width="${width}" height="${height}" style="max-width:100%;height:auto" font-family="Open Sans, verdana, arial, sans-serif" ` +
+    `width="${width}" height="${height}" style="${autoWidth ? "width:100%" : "max-width:100%"};height:auto" font-family="Open Sans, verdana, arial, sans-serif" ` +
     `font-size="12" role="img" aria-label="${escapeXml(title ?? "plot")}">` +
     `<rect width="${width}" height="${height}" fill="white"/>${parts.join("")}</svg>`
   );
