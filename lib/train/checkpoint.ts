@@ -3,7 +3,8 @@
  *   tensors   the model's parameters (nanoGPT names, PyTorch shapes: PyTorch can load them directly),
  *             "optimizer.m.<name>" and "optimizer.v.<name>" (AdamW's moments)
  *   metadata  gpt_config, train_config (JSON), iter (the next iteration to run), optimizer_step,
- *             rng (the batch/dropout generator's state), best_val_loss, evals (history of estimates)
+ *             rng (the batch/dropout generator's state), best_val_loss, evals (history of estimates),
+ *             data_position (only when training read a BatchStream: where its next batch starts)
  * Everything a resumed run needs to continue the same loss curve exactly.
  *
  * Nothing non-finite is written (a NonFiniteLossError instead), and loading checks the whole file
@@ -34,6 +35,8 @@ export interface CheckpointState {
   rng: RngState;
   bestValLoss: number;
   evals: EvalRecord[];
+  /** Where a streamed training split continues (null or absent: random batches). */
+  dataPosition?: { shard: number; offset: number } | null;
 }
 
 /** Write a checkpoint; throws NonFiniteLossError (and writes nothing) if any value to save is not finite. */
@@ -63,6 +66,7 @@ export async function saveCheckpoint(path: string, model: GPT, state: Checkpoint
     rng: JSON.stringify(state.rng),
     best_val_loss: String(state.bestValLoss), // "Infinity" before the first evaluation
     evals: JSON.stringify(state.evals),
+    ...(state.dataPosition ? { data_position: JSON.stringify(state.dataPosition) } : {}),
   });
 }
 
@@ -84,6 +88,7 @@ const rngSchema = z.strictObject({
   s: z.tuple([uint32, uint32, uint32, uint32]).refine((s) => s.some((v) => v !== 0), "must not be all zeros"),
   spareNormal: finite.nullable(),
 });
+const positionSchema = z.strictObject({ shard: z.number().int().min(0), offset: z.number().int().min(0) });
 const evalsSchema = z.array(z.strictObject({ iter: z.number().int().min(0), train: finite, val: finite }));
 /** A finite number, or "Infinity" (no evaluation yet); never NaN. */
 const bestValLossString = z
@@ -126,6 +131,7 @@ export function loadCheckpoint(path: string): { model: GPT; state: CheckpointSta
   }
   const rng = parseWith(path, "rng", rngSchema, parseMetadataJson(path, metadata, "rng")) as RngState; // (tslab's non-strict TypeScript infers the tuple loosely)
   const evals = parseWith(path, "evals", evalsSchema, parseMetadataJson(path, metadata, "evals"));
+  const dataPosition = metadata.data_position === undefined ? null : parseWith(path, "data_position", positionSchema, parseMetadataJson(path, metadata, "data_position"));
 
   const optimizer: AdamWState = { step: meta.optimizer_step, m: {}, v: {} };
   for (const [name, w] of Object.entries(weights)) {
@@ -135,7 +141,7 @@ export function loadCheckpoint(path: string): { model: GPT; state: CheckpointSta
   }
   return {
     model: buildGPT(config, weights),
-    state: { trainConfig: train, iter: meta.iter, optimizer, rng, bestValLoss: meta.best_val_loss, evals },
+    state: { trainConfig: train, iter: meta.iter, optimizer, rng, bestValLoss: meta.best_val_loss, evals, dataPosition },
   };
 }
 

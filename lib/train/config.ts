@@ -4,6 +4,12 @@ export interface TrainConfig {
   batchSize: number;
   /** Micro-batches whose gradients are summed before each optimizer step. */
   gradientAccumulationSteps: number;
+  /**
+   * Tokens per optimizer step, as build-nanogpt's total_batch_size (524288 = 2¹⁹ for GPT-2): the
+   * Trainer derives gradientAccumulationSteps = totalBatchTokens / (batchSize · blockSize), which
+   * must divide exactly. null: gradientAccumulationSteps as given.
+   */
+  totalBatchTokens: number | null;
   /** Optimizer steps to run (iterations 0 … maxIters−1); the loss is evaluated once more at maxIters. */
   maxIters: number;
   /** Evaluate train and val loss every evalInterval iterations. */
@@ -46,6 +52,7 @@ export interface TrainConfig {
 export const TRAIN_DEFAULTS: TrainConfig = {
   batchSize: 12,
   gradientAccumulationSteps: 1,
+  totalBatchTokens: null,
   maxIters: 600000,
   evalInterval: 2000,
   evalIters: 200,
@@ -64,12 +71,13 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   alwaysSaveCheckpoint: true,
 };
 
-type Rule = "positiveInt" | "count" | "int" | "positive" | "nonNegative" | "unit" | "boolean" | "folder";
+type Rule = "positiveInt" | "positiveIntOrNull" | "count" | "int" | "positive" | "nonNegative" | "unit" | "boolean" | "folder";
 
 /** What each field accepts; trainConfig() is the library's last check, whatever parsed the values. */
 const RULES: Record<keyof TrainConfig, Rule> = {
   batchSize: "positiveInt",
   gradientAccumulationSteps: "positiveInt",
+  totalBatchTokens: "positiveIntOrNull",
   maxIters: "count",
   evalInterval: "positiveInt",
   evalIters: "positiveInt",
@@ -90,6 +98,7 @@ const RULES: Record<keyof TrainConfig, Rule> = {
 
 const DESCRIBE: Record<Rule, string> = {
   positiveInt: "a positive integer",
+  positiveIntOrNull: "a positive integer or null",
   count: "a non-negative integer",
   int: "an integer",
   positive: "a finite number > 0",
@@ -103,6 +112,8 @@ function accepts(rule: Rule, v: unknown): boolean {
   switch (rule) {
     case "positiveInt":
       return Number.isSafeInteger(v) && (v as number) > 0;
+    case "positiveIntOrNull":
+      return v === null || (Number.isSafeInteger(v) && (v as number) > 0);
     case "count":
       return Number.isSafeInteger(v) && (v as number) >= 0;
     case "int":
@@ -145,13 +156,44 @@ export function trainConfig(partial: Partial<TrainConfig> = {}): TrainConfig {
     const value: unknown = config[key];
     if (accepts(rule, value)) continue;
     const type = rule === "boolean" ? "boolean" : rule === "folder" ? "string" : "number";
-    const Problem = typeof value === type || (rule === "folder" && value === null) ? RangeError : TypeError;
+    const Problem = typeof value === type || (rule === "folder" && value === null) || (rule === "positiveIntOrNull" && typeof value === "number") ? RangeError : TypeError;
     throw new Problem(`TrainConfig.${key} must be ${DESCRIBE[rule]}, got ${JSON.stringify(value) ?? String(value)}`);
   }
   if (config.decayLr && config.lrDecayIters < config.warmupIters) {
     throw new RangeError(`TrainConfig.lrDecayIters (${config.lrDecayIters}) must be at least warmupIters (${config.warmupIters})`);
   }
   return config;
+}
+
+/**
+ * Micro-batches per optimizer step for a total of `totalBatchTokens` tokens (build-nanogpt's
+ * grad_accum_steps); a RangeError naming all three numbers when batchSize · blockSize does not divide it.
+ */
+export function accumulationSteps(totalBatchTokens: number, batchSize: number, blockSize: number): number {
+  const micro = batchSize * blockSize;
+  if (totalBatchTokens % micro !== 0) {
+    throw new RangeError(
+      `total_batch_tokens ${totalBatchTokens} is not a multiple of batch_size × block_size = ${batchSize} × ${blockSize} = ${micro} tokens` +
+        ` (e.g. ${Math.max(1, Math.round(totalBatchTokens / micro)) * micro})`,
+    );
+  }
+  return totalBatchTokens / micro;
+}
+
+/**
+ * The config a Trainer runs for a model of `blockSize`: with totalBatchTokens, gradientAccumulationSteps
+ * derived from it; `explicitSteps` (the caller gave gradientAccumulationSteps too) must then agree.
+ */
+export function withAccumulation(config: TrainConfig, blockSize: number, explicitSteps?: number): TrainConfig {
+  if (config.totalBatchTokens === null) return config;
+  const steps = accumulationSteps(config.totalBatchTokens, config.batchSize, blockSize);
+  if (explicitSteps !== undefined && explicitSteps !== steps) {
+    throw new RangeError(
+      `gradient_accumulation_steps ${explicitSteps} contradicts total_batch_tokens ${config.totalBatchTokens}` +
+        ` (= ${steps} × ${config.batchSize} × ${blockSize}): give one of them`,
+    );
+  }
+  return { ...config, gradientAccumulationSteps: steps };
 }
 
 /** What makes no sense in a schedule someone gave explicitly (derived values never warn). */

@@ -24,6 +24,7 @@ export const SETTING_RANGES: Record<keyof Omit<GPTConfig, "vocabSize" | "activat
   bias: { help: "biases in Linear layers and LayerNorms" },
   batchSize: { ...positiveInteger, help: "sequences per micro-batch" },
   gradientAccumulationSteps: { ...positiveInteger, help: "micro-batches per optimizer step" },
+  totalBatchTokens: { ...positiveInteger, help: "tokens per optimizer step, reached by gradient accumulation (must be a multiple of batch_size × block_size)" },
   maxIters: { ...count, help: "optimizer steps" },
   evalInterval: { ...positiveInteger, help: "estimate train/val loss every this many steps" },
   evalIters: { ...positiveInteger, help: "batches per loss estimate" },
@@ -44,12 +45,15 @@ export const SETTING_RANGES: Record<keyof Omit<GPTConfig, "vocabSize" | "activat
 
 /** Integer-valued settings; the rest of the numbers may be fractions. */
 const INTEGER_SETTINGS = new Set([
-  "blockSize", "nLayer", "nHead", "nEmbd", "batchSize", "gradientAccumulationSteps", "maxIters",
+  "blockSize", "nLayer", "nHead", "nEmbd", "batchSize", "gradientAccumulationSteps", "totalBatchTokens", "maxIters",
   "evalInterval", "evalIters", "logInterval", "warmupIters", "lrDecayIters", "seed",
 ]);
 
 /** The model settings a flag may change (the vocabulary size comes from the data). */
 export const MODEL_SETTINGS = ["blockSize", "nLayer", "nHead", "nEmbd", "dropout", "bias"] as const;
+
+/** --init_from: a fresh model, a checkpoint, or OpenAI's GPT-2 weights to fine-tune. */
+export const INIT_FROM = ["scratch", "resume", "gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl"] as const;
 
 /** The train script's schema; defaults (for --help) are the preset's values. */
 export function trainFlags(preset: TrainPreset, presetName: string): FlagSchema {
@@ -59,11 +63,20 @@ export function trainFlags(preset: TrainPreset, presetName: string): FlagSchema 
     backend: { type: "string", choices: backendChoices, help: "tensor backend; default: COURSE_BACKEND, else auto" },
     out: { type: "string", help: "checkpoint folder; default: the preset's out_dir" },
     resume: { type: "boolean", default: false, help: "continue <out>/ckpt.safetensors exactly" },
-    initFrom: { type: "string", choices: ["scratch", "resume"], default: "scratch", help: "nanoGPT's spelling of --resume" },
+    initFrom: { type: "string", choices: INIT_FROM, default: "scratch", help: "resume (= --resume), or fine-tune OpenAI's GPT-2 weights" },
+    dataset: { type: "string", default: preset.dataset, help: "a dataset name or a text file" },
+    tokenizer: { type: "string", choices: ["char", "gpt2"], default: preset.tokenizer ?? "char", help: "char: characters of the text; gpt2: GPT-2's BPE, read from prepared shards" },
+    dataDir: { type: "string", help: "folder of shards from npm run prepare (tokenizer gpt2; prepared on first use); default data/<dataset>-gpt2" },
+    peakFlops: { type: "number", above: 0, help: "the device's peak FLOP/s for the MFU in the log; default: a table of known GPUs, else MFU n/a" },
+    sampleInterval: { type: "integer", min: 0, default: preset.sampleInterval ?? 0, help: "print a sample every this many steps (0: none)" },
     sampleTokens: { type: "integer", min: 0, default: 500, help: "tokens to sample at the end (0: none)" },
   };
   for (const [name, range] of Object.entries(SETTING_RANGES)) {
     const value = settings[name];
+    if (value === null) {
+      schema[name] = { ...range, type: INTEGER_SETTINGS.has(name) ? "integer" : "number" }; // unset unless given
+      continue;
+    }
     const type = typeof value === "boolean" ? "boolean" : typeof value === "number" ? (INTEGER_SETTINGS.has(name) ? "integer" : "number") : "string";
     schema[name] = { ...range, type, default: value as FlagSpec["default"] };
   }

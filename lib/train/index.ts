@@ -21,6 +21,12 @@
  *   saveCheckpoint(path, model, state) (async); loadCheckpoint(path) → { model, state }.
  * Everything reads tensors asynchronously, so it all runs on WebGPU under Node too.
  *   checkFitsBlock(data, blockSize, what): throws unless data holds a window of blockSize + 1 tokens.
+ * Streams and GPT-2-style runs: TrainData splits may be BatchStreams (lib/data's ShardLoader: consecutive windows, position
+ *   saved in checkpoints; isBatchStream, nextBatch(source, blockSize, batchSize, rng)); TrainConfig.totalBatchTokens derives
+ *   gradientAccumulationSteps (accumulationSteps(total, B, T), withAccumulation(config, blockSize)); StepInfo.tokens and
+ *   .tokensPerSecond; flopsPerToken(config, numParams), mfu(), peakFlopsFor(description), formatMfu() (nanoGPT's estimate_mfu);
+ *   terminalProgress({ throughput: { peakFlops } }); periodicSamples({ every, decode, prompt }) (callbacks may return promises,
+ *   which the trainer awaits); paddedVocabSize(50257) = 50304; PRESETS["gpt2-shakespeare"].
  * Command lines: parseFlags(argv, schema) → { values, given, positionals, help } checks each --key=value against a
  *   FlagSchema (type, range, choices; UsageError naming the flag, "did you mean" for typos); formatHelp(usage, schema);
  *   trainFlags(preset, name) is npm run train's schema; parseArgs(argv) → { camelCaseKey: value } untyped; camelCase(key).
@@ -38,3 +44,5 @@ export * from "./trainer.js";
 export * from "./progress.js";
 export * from "./args.js";
 export * from "./flags.js";
+export * from "./mfu.js";
+export * from "./sampling.js";

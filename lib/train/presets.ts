@@ -3,11 +3,26 @@ import type { TrainConfig } from "./config.js";
 
 /** A model and a training setup for one dataset, as nanoGPT's config/*.py files. */
 export interface TrainPreset {
-  dataset: "tinyshakespeare";
+  /** A registry dataset name (a text file may replace it with --dataset). */
+  dataset: string;
+  /** "char" (default): the text's characters, split by trainFraction; "gpt2": GPT-2's BPE from prepared shards. */
+  tokenizer?: "char" | "gpt2";
   /** Fraction of the tokens used for training; the rest is validation (nanoGPT: 0.9). */
   trainFraction: number;
-  model: Omit<GPTConfig, "vocabSize">;
+  /** vocabSize only where it is not the tokenizer's, e.g. GPT-2's 50257 padded to 50304. */
+  model: Omit<GPTConfig, "vocabSize"> & { vocabSize?: number };
   train: Partial<TrainConfig>;
+  /** Print a sample every this many steps (0 or absent: only at the end). */
+  sampleInterval?: number;
+}
+
+/**
+ * The vocabulary rounded up to a multiple of `multiple` (GPT-2's 50257 → 50304 = 64 · 786 = 128 · 393):
+ * matmuls with "nice" sizes run faster on GPUs (build-nanogpt). The extra rows are never targets;
+ * training pushes their logits down, as for any token the data never shows.
+ */
+export function paddedVocabSize(vocabSize: number, multiple = 64): number {
+  return Math.ceil(vocabSize / multiple) * multiple;
 }
 
 /** nanoGPT's config/train_shakespeare_char.py: a 10.7M-parameter character model ("baby GPT"). */
@@ -51,7 +66,40 @@ const shakespeareCharCpu: TrainPreset = {
   },
 };
 
+/**
+ * build-nanogpt's recipe at laptop scale: a GPT-2-architecture model (biases, tied head, vocabulary
+ * padded to 50304) on Tiny Shakespeare in GPT-2 tokens, AdamW betas (0.9, 0.95), weight decay 0.1
+ * on matrices, warm-up then cosine to 10 % of the peak, clipping at 1.0, a total batch in tokens
+ * reached by gradient accumulation, and a sample every 100 steps.
+ */
+const gpt2Shakespeare: TrainPreset = {
+  dataset: "tinyshakespeare",
+  tokenizer: "gpt2",
+  trainFraction: 0.9,
+  model: { vocabSize: paddedVocabSize(50257), blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: true },
+  train: {
+    outDir: "out/gpt2-shakespeare",
+    evalInterval: 100,
+    evalIters: 10,
+    logInterval: 10,
+    alwaysSaveCheckpoint: false,
+    batchSize: 8,
+    totalBatchTokens: 4096,
+    learningRate: 1e-3,
+    maxIters: 400,
+    warmupIters: 20,
+    lrDecayIters: 400,
+    minLr: 1e-4,
+    beta1: 0.9,
+    beta2: 0.95,
+    weightDecay: 0.1,
+    gradClip: 1.0,
+  },
+  sampleInterval: 100,
+};
+
 export const PRESETS: Record<string, TrainPreset> = {
   "shakespeare-char": shakespeareChar,
   "shakespeare-char-cpu": shakespeareCharCpu,
+  "gpt2-shakespeare": gpt2Shakespeare,
 };

@@ -3,6 +3,7 @@
  * Both are TrainerCallbacks; the Trainer itself never writes anywhere.
  */
 import { inNotebook, liveDisplay } from "../display/index.js";
+import { flopsPerToken, formatMfu } from "./mfu.js";
 import type { TrainerCallbacks } from "./trainer.js";
 
 interface Writable {
@@ -22,9 +23,12 @@ function formatDuration(seconds: number): string {
 /**
  * A progress bar on stderr: "iter 120/2000 [████░░░░] 6% | loss 2.1345 | 4.20 it/s | ETA 7m27s",
  * rewritten in place on a terminal; on a non-terminal (a log file, CI) one line every logInterval
- * steps. Loss estimates and checkpoints get lines of their own.
+ * steps. Loss estimates and checkpoints get lines of their own. With `throughput`, every line also
+ * says tokens/s and the MFU against throughput.peakFlops (FLOP/s; null: "MFU n/a"), as build-nanogpt logs.
  */
-export function terminalProgress(options: { stream?: Writable; logInterval?: number; width?: number } = {}): TrainerCallbacks {
+export function terminalProgress(
+  options: { stream?: Writable; logInterval?: number; width?: number; throughput?: { peakFlops: number | null } } = {},
+): TrainerCallbacks {
   const stream = options.stream ?? process.stderr;
   const tty = Boolean(stream.isTTY);
   const width = options.width ?? 24;
@@ -33,6 +37,9 @@ export function terminalProgress(options: { stream?: Writable; logInterval?: num
   let startTime = 0;
   let lastLength = 0;
   let logInterval = options.logInterval ?? 1;
+  let perToken = 0;
+  const throughput = (tokensPerSecond: number) =>
+    options.throughput ? `, ${Math.round(tokensPerSecond).toLocaleString("en-US")} tok/s, ${formatMfu(tokensPerSecond, perToken, options.throughput.peakFlops)}` : "";
   const line = (text: string) => {
     if (tty && lastLength > 0) stream.write("\r" + " ".repeat(lastLength) + "\r");
     stream.write(text + "\n");
@@ -44,6 +51,7 @@ export function terminalProgress(options: { stream?: Writable; logInterval?: num
       startIter = info.startIter;
       startTime = performance.now();
       logInterval = options.logInterval ?? info.trainer.config.logInterval;
+      perToken = flopsPerToken(info.trainer.model.config, info.trainer.model.numParams());
     },
     onStep(info) {
       const done = info.iter + 1;
@@ -52,12 +60,12 @@ export function terminalProgress(options: { stream?: Writable; logInterval?: num
       const filled = Math.round(fraction * width);
       const text =
         `iter ${done}/${maxIters} [${"█".repeat(filled)}${"░".repeat(width - filled)}] ${Math.floor(fraction * 100)}%` +
-        ` | loss ${info.loss.toFixed(4)} | ${rate.toFixed(2)} it/s | ETA ${formatDuration((maxIters - done) / rate)}`;
+        ` | loss ${info.loss.toFixed(4)} | ${rate.toFixed(2)} it/s${throughput(info.tokensPerSecond).replace(/, /g, " | ")} | ETA ${formatDuration((maxIters - done) / rate)}`;
       if (tty) {
         stream.write("\r" + text.padEnd(lastLength));
         lastLength = text.length;
       } else if (info.iter % logInterval === 0 || done === maxIters) {
-        stream.write(`iter ${info.iter}: loss ${info.loss.toFixed(4)}, time ${info.ms.toFixed(0)}ms, lr ${info.lr.toExponential(2)}\n`);
+        stream.write(`iter ${info.iter}: loss ${info.loss.toFixed(4)}, time ${info.ms.toFixed(0)}ms, lr ${info.lr.toExponential(2)}${throughput(info.tokensPerSecond)}\n`);
       }
     },
     onEval(info) {

@@ -9,10 +9,10 @@ import { join } from "node:path";
 import type { GPT } from "../models/gpt/index.js";
 import { Rng } from "../util/random.js";
 import { AdamW } from "./adamw.js";
-import { getBatch, type TokenArray } from "./batch.js";
+import { isBatchStream, nextBatch, type TokenSource } from "./batch.js";
 import { loadCheckpoint, saveCheckpoint, type EvalRecord } from "./checkpoint.js";
 import { clipScale, globalNorm, type Gradients } from "./clip.js";
-import { scheduleWarnings, trainConfig, type TrainConfig } from "./config.js";
+import { scheduleWarnings, trainConfig, withAccumulation, type TrainConfig } from "./config.js";
 import { NonFiniteLossError } from "./errors.js";
 import { EvaluationStopped, estimateLosses } from "./evaluate.js";
 import { lossAndGrads } from "./gradients.js";
@@ -30,10 +30,15 @@ export interface StepInfo {
   gradNorm: number;
   /** Wall time of the step in milliseconds. */
   ms: number;
+  /** Tokens the step trained on: gradientAccumulationSteps × batchSize × blockSize. */
+  tokens: number;
+  /** tokens / (ms / 1000). */
+  tokensPerSecond: number;
 }
 
 export type EvalInfo = EvalRecord;
 
+/** Each may return a promise (e.g. to sample from the model), which the trainer awaits before going on. */
 export interface TrainerCallbacks {
   onStart?(info: { trainer: Trainer; startIter: number; maxIters: number }): void;
   onStep?(info: StepInfo): void;
@@ -54,9 +59,13 @@ export interface TrainResult {
   checkpoint: string | null;
 }
 
+/**
+ * Token arrays (random windows, as nanoGPT) or BatchStreams such as lib/data's ShardLoader
+ * (consecutive windows, as build-nanogpt); a stream's position is saved in checkpoints.
+ */
 export interface TrainData {
-  train: TokenArray;
-  val: TokenArray;
+  train: TokenSource;
+  val: TokenSource;
 }
 
 export class Trainer {
@@ -76,7 +85,7 @@ export class Trainer {
     config: Partial<TrainConfig> = {},
     readonly callbacks: TrainerCallbacks[] = [],
   ) {
-    this.config = trainConfig(config);
+    this.config = withAccumulation(trainConfig(config), model.config.blockSize, config.gradientAccumulationSteps);
     for (const warning of scheduleWarnings(this.config)) console.warn(warning);
     const { learningRate, beta1, beta2, weightDecay, seed } = this.config;
     this.optimizer = new AdamW(model.params, { learningRate, beta1, beta2, weightDecay });
@@ -91,12 +100,16 @@ export class Trainer {
     callbacks: TrainerCallbacks[] = [],
   ): Trainer {
     const { model, state } = loadCheckpoint(path);
-    const trainer = new Trainer(model, data, { ...state.trainConfig, ...overrides }, callbacks);
+    const settings: Partial<TrainConfig> = { ...state.trainConfig, ...overrides };
+    // With a token total, the steps follow from it (and from a batch size the overrides may change).
+    if (settings.totalBatchTokens != null && overrides.gradientAccumulationSteps === undefined) delete settings.gradientAccumulationSteps;
+    const trainer = new Trainer(model, data, settings, callbacks);
     trainer.optimizer.setState(state.optimizer);
     trainer.rng.setState(state.rng);
     trainer.iter = state.iter;
     trainer.bestValLoss = state.bestValLoss;
     trainer.evals.push(...state.evals);
+    if (state.dataPosition && isBatchStream(data.train)) data.train.seek(state.dataPosition);
     return trainer;
   }
 
@@ -114,7 +127,7 @@ export class Trainer {
     const losses: StepInfo[] = [];
     let checkpoint: string | null = null;
     this.stopRequested = false;
-    this.emit("onStart", { trainer: this, startIter: this.iter, maxIters });
+    await this.emit("onStart", { trainer: this, startIter: this.iter, maxIters });
     // A resumed run was already evaluated (and saved) at its first iteration.
     const evaluatedNow = () => this.evals.length > 0 && this.evals[this.evals.length - 1].iter === this.iter;
     const evaluateAndSave = async () => {
@@ -139,7 +152,7 @@ export class Trainer {
     // Stopped before the end, or during (or just before) the final evaluation.
     const interrupted = this.stopRequested;
     if (interrupted && outDir) checkpoint = await this.saveCheckpoint();
-    this.emit("onEnd", { iter: this.iter, interrupted });
+    await this.emit("onEnd", { iter: this.iter, interrupted });
     return { iter: this.iter, interrupted, losses, evals: this.evals.slice(), checkpoint };
   }
 
@@ -152,7 +165,7 @@ export class Trainer {
     let grads: Gradients = {};
     let loss: tf.Scalar = tf.scalar(0);
     for (let micro = 0; micro < microSteps; micro++) {
-      const { x, y } = getBatch(this.data.train, this.model.config.blockSize, batchSize, this.rng);
+      const { x, y } = nextBatch(this.data.train, this.model.config.blockSize, batchSize, this.rng);
       const result = lossAndGrads(this.model, x, y, { training: true, rng: this.rng, lossScale: 1 / microSteps });
       tf.dispose([x, y]);
       grads = micro === 0 ? result.grads : addInto(grads, result.grads);
@@ -173,8 +186,10 @@ export class Trainer {
     this.optimizer.step(grads, { learningRate: lr, gradScale });
     tf.dispose(Object.values(grads));
     this.iter += 1;
-    const info: StepInfo = { iter, loss: lossValue, lr, gradNorm, ms: performance.now() - started };
-    this.emit("onStep", info);
+    const ms = performance.now() - started;
+    const tokens = microSteps * batchSize * this.model.config.blockSize;
+    const info: StepInfo = { iter, loss: lossValue, lr, gradNorm, ms, tokens, tokensPerSecond: tokens / (ms / 1000) };
+    await this.emit("onStep", info);
     return info;
   }
 
@@ -190,7 +205,7 @@ export class Trainer {
     if (!Number.isFinite(losses.val)) throw new NonFiniteLossError(this.iter, "val loss estimate", losses.val);
     const info: EvalInfo = { iter: this.iter, ...losses };
     this.evals.push(info);
-    this.emit("onEval", info);
+    await this.emit("onEval", info);
     return info;
   }
 
@@ -204,8 +219,9 @@ export class Trainer {
       rng: this.rng.getState(),
       bestValLoss: this.bestValLoss,
       evals: this.evals,
+      dataPosition: isBatchStream(this.data.train) ? this.data.train.position : null,
     });
-    this.emit("onCheckpoint", { iter: this.iter, path: target });
+    await this.emit("onCheckpoint", { iter: this.iter, path: target });
     return target;
   }
 
@@ -214,8 +230,11 @@ export class Trainer {
     this.optimizer.dispose();
   }
 
-  private emit<K extends keyof TrainerCallbacks>(event: K, info: Parameters<NonNullable<TrainerCallbacks[K]>>[0]): void {
-    for (const callbacks of this.callbacks) (callbacks[event] as ((i: typeof info) => void) | undefined)?.(info);
+  private async emit<K extends keyof TrainerCallbacks>(event: K, info: Parameters<NonNullable<TrainerCallbacks[K]>>[0]): Promise<void> {
+    for (const callbacks of this.callbacks) {
+      const result: unknown = (callbacks[event] as ((i: typeof info) => unknown) | undefined)?.(info);
+      if (result instanceof Promise) await result;
+    }
   }
 }
 
