@@ -185,6 +185,12 @@ describe("figureSvg (the static picture)", () => {
     expect(two).toContain('stroke-dasharray="9,9"');
   });
 
+  it("ticks a log axis at 1, 2, 5 × 10^k over a few decades, every multiple within one", () => {
+    const yTicks = (svg: string) => [...svg.matchAll(/text-anchor="end" dominant-baseline="central">([^<]+)</g)].map((m) => m[1]);
+    expect(yTicks(figureSvg(lineChart(null, [{ name: "a", ys: [1, 10, 100] }], { logY: true })))).toEqual(["1", "2", "5", "10", "20", "50", "100"]);
+    expect(yTicks(figureSvg(lineChart(null, [{ name: "a", ys: [300, 900] }], { logY: true })))).toEqual(["300", "400", "500", "600", "700", "800", "900"]);
+  });
+
   it("is balanced markup, whatever the figure (every element closed)", () => {
     for (const fig of [figure, heatmap([[1, 2], [3, 4]], { text: [["a", "b"], ["c", "d"]] }), sideBySide([figure, figure]), { data: [] }]) {
       const svg = figureSvg(fig);

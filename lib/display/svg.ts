@@ -394,9 +394,9 @@ function niceTicks(low: number, high: number, pixels: number): { value: number; 
   return ticks;
 }
 
-/** Ticks at 1, 2, 5 × 10^k (only 10^k over many decades) for a log axis spanning 10^low..10^high. */
+/** Ticks at m × 10^k for a log axis spanning 10^low..10^high: m = 1..9 within a decade, 1, 2, 5 over a few, 1 over many. */
 function logTicks(low: number, high: number): { value: number; label: string }[] {
-  const multiples = high - low > 3 ? [1] : [1, 2, 5];
+  const multiples = high - low > 3 ? [1] : high - low > 1 ? [1, 2, 5] : [1, 2, 3, 4, 5, 6, 7, 8, 9];
   const ticks = [];
   for (let k = Math.floor(low); k <= Math.ceil(high); k++) {
     for (const m of multiples) {
