@@ -48,8 +48,9 @@ export class AdamW {
   ) {
     this.config = { ...ADAMW_DEFAULTS, ...config };
     for (const [name, p] of Object.entries(params)) {
-      this.m[name] = tf.variable(tf.zerosLike(p), false);
-      this.v[name] = tf.variable(tf.zerosLike(p), false);
+      // tidy frees the zerosLike tensors (the variables keep their own copy): without it, two leaked per parameter.
+      this.m[name] = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
+      this.v[name] = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
     }
   }
 
