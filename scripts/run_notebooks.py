@@ -122,7 +122,11 @@ def run_one(path, out_dir, profile, timeout, guard):
     os.environ["COURSE_KERNEL_ERRORS"] = guard
     started = time.time()
     status, report, seen = "ok", "", 0
-    with client.setup_kernel():
+    # The kernel's own stderr (not the cells': tslab sends those to the notebook) goes to a file, not
+    # to this terminal: native libraries write there directly (Dawn's adapter warnings when it is
+    # probed, Node's fatal errors), which the table would drown in. Shown when the notebook fails.
+    kernel_log = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
+    with client.setup_kernel(stderr=kernel_log):
         take_signals(client)
         code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
         for index, cell in enumerate(nb.cells):
@@ -145,12 +149,23 @@ def run_one(path, out_dir, profile, timeout, guard):
             if status != "ok":
                 break
     seconds = time.time() - started
+    if status != "ok":
+        report += kernel_stderr(kernel_log)
+    kernel_log.close()
     target = out_dir / path.parent.name
     target.mkdir(parents=True, exist_ok=True)
     NotebookNotary().sign(nb)
     nbformat.write(nb, target / path.name)
     (target / path.with_suffix(".html").name).write_text(export_html(nb, target, out_dir), encoding="utf-8")
     return status, seconds, report
+
+
+def kernel_stderr(log, lines=40):
+    """The last lines the kernel process wrote to its stderr, as a section of a failure report."""
+    log.flush()
+    log.seek(0)
+    tail = [strip_ansi(line.rstrip("\n")) for line in log.read().splitlines()[-lines:]]
+    return "\n--- kernel process stderr (last lines) ---\n" + "\n".join(tail) if tail else ""
 
 
 def record_execution_count(cell, cell_index, execute_reply):

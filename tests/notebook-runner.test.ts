@@ -48,11 +48,12 @@ describe.skipIf(!python)("notebook runner", () => {
     const path = writeNotebook("plot", [
       { source: 'console.log("one")' },
       { source: 'import { showPlot, lineChart } from "./lib/display/index";\nshowPlot(lineChart([0, 1, 2], [{ name: "loss", ys: [3, 2, 1] }]));' },
-      { source: "const three = 1 + 2;\nconsole.log(three)" },
+      { source: 'import { writeSync } from "node:fs";\nwriteSync(2, "native noise on fd 2\\n"); // as Dawn writes its adapter warnings\nconst three = 1 + 2;\nconsole.log(three)' },
     ]);
     const run = runNotebooks([path, "--profile", "ci"]);
     expect(run.output).toContain("notebooks: 1 passed, 0 failed");
     expect(run.status).toBe(0);
+    expect(run.output).not.toContain("native noise"); // the kernel process's own stderr stays off the terminal
 
     const nb = executed("plot");
     expect(nb.cells.map((c: { execution_count: number | null }) => c.execution_count)).toEqual([1, 2, 3]);
@@ -70,6 +71,11 @@ describe.skipIf(!python)("notebook runner", () => {
     // ...and the check can fail: an unsigned notebook is not trusted.
     const unsigned = spawnSync(python!, ["-c", "import sys, nbformat; from nbformat.sign import NotebookNotary as N; print(N().check_signature(nbformat.read(sys.argv[1], 4)))", path], { env: jupyterEnv(root), encoding: "utf8" });
     expect(unsigned.stdout.trim()).toBe("False");
+    // What a learner runs for a notebook received from elsewhere (README, npm start's hint).
+    const trust = spawnSync(python!, ["-m", "nbformat.sign", path], { env: jupyterEnv(root), encoding: "utf8" });
+    expect(trust.status).toBe(0);
+    const after = spawnSync(python!, ["-c", "import sys, nbformat; from nbformat.sign import NotebookNotary as N; print(N().check_signature(nbformat.read(sys.argv[1], 4)))", path], { env: jupyterEnv(root), encoding: "utf8" });
+    expect(after.stdout.trim()).toBe("True");
   });
 
   it("fails the notebook on an error thrown in a setTimeout callback, naming the cell", () => {
@@ -86,10 +92,14 @@ describe.skipIf(!python)("notebook runner", () => {
   });
 
   it("fails the notebook on an unhandled promise rejection, even in its last cell", () => {
-    const path = writeNotebook("rejection", [{ source: 'Promise.reject(new Error("nobody awaits this"));\nconsole.log("done")' }]);
+    const path = writeNotebook("rejection", [
+      { source: 'import { writeSync } from "node:fs";\nwriteSync(2, "kernel said this on fd 2\\n");\nPromise.reject(new Error("nobody awaits this"));' },
+    ]);
     const run = runNotebooks([path, "--profile", "ci"]);
     expect(run.status).toBe(1);
     expect(run.output).toContain("unhandled promise rejection: Error: nobody awaits this");
+    // A failing notebook's report ends with what the kernel process wrote to its stderr.
+    expect(run.output).toMatch(/--- kernel process stderr \(last lines\) ---\n(.*\n)*kernel said this on fd 2/);
   });
 
   it("times a cell out at the default, unless the cell's metadata raises its limit", () => {
