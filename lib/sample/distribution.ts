@@ -33,9 +33,11 @@ export function nextTokenProbabilities(logits: ArrayLike<number>, options: Sampl
     probs[argmax(logits)] = 1;
     return probs;
   }
-  const scaled = Float64Array.from(logits, (l) => l / temperature);
+  // Plain loops: GPT-2's vocabulary is 50,257 wide and this runs once per token.
+  const scaled = new Float64Array(n);
+  for (let i = 0; i < n; i++) scaled[i] = logits[i] / temperature;
   if (topK !== undefined && topK < n) {
-    const kth = Float64Array.from(scaled).sort()[n - topK];
+    const kth = kthLargest(scaled, topK);
     for (let i = 0; i < n; i++) if (scaled[i] < kth) scaled[i] = -Infinity;
   }
   let max = -Infinity;
@@ -47,14 +49,52 @@ export function nextTokenProbabilities(logits: ArrayLike<number>, options: Sampl
   return probs;
 }
 
-/** Zero all but the most likely tokens whose cumulative probability first reaches p, then renormalise. */
+/**
+ * Zero all but the most likely tokens whose cumulative probability first reaches p, then
+ * renormalise. Ties with the last token kept are kept in index order (what a stable sort of the
+ * indices by probability would keep); sorting the values alone is many times faster.
+ */
 function keepNucleus(probs: Float64Array, p: number): void {
-  const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]);
+  const ascending = probs.filter((x) => x > 0).sort();
   let cumulative = 0;
-  let kept = 0;
-  while (kept < order.length && cumulative < p) cumulative += probs[order[kept++]];
-  for (let i = kept; i < order.length; i++) probs[order[i]] = 0;
+  let at = ascending.length;
+  while (at > 0 && cumulative < p) cumulative += ascending[--at];
+  const cutoff = ascending[at];
+  let tiesKept = 0;
+  for (let j = at; j < ascending.length && ascending[j] === cutoff; j++) tiesKept++;
+  for (let i = 0; i < probs.length; i++) {
+    if (probs[i] > cutoff) continue;
+    if (probs[i] === cutoff && tiesKept > 0) tiesKept--;
+    else probs[i] = 0;
+  }
   for (let i = 0; i < probs.length; i++) probs[i] /= cumulative;
+}
+
+/** The k-th largest value (where an ascending sort puts it: index n − k), by quickselect: O(n), no sort. */
+function kthLargest(values: Float64Array, k: number): number {
+  const a = values.slice();
+  const target = a.length - k;
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i++] = a[j];
+        a[j--] = t;
+      }
+    }
+    // Now a[lo..j] ≤ pivot ≤ a[i..hi], and whatever lies between equals the pivot.
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target];
+  }
+  return a[target];
 }
 
 function argmax(values: ArrayLike<number>): number {
