@@ -137,6 +137,9 @@ export async function startHubServer(root: string, options: { commit?: string } 
   }
 
   const server = createServer((req, res) => {
+    // A fresh connection per request: with the server in the client's process, a busy event loop
+    // could hand fetch a pooled socket that the server's idle timer is about to close (ECONNRESET).
+    res.setHeader("Connection", "close");
     const url = new URL(req.url ?? "/", "http://loopback");
     const path = decodeURIComponent(url.pathname);
     requests.push({ method: req.method ?? "GET", path, ...(req.headers.range && { range: req.headers.range }) });

@@ -13,8 +13,15 @@
  * Exports: GPT, KVCache (per-layer keys/values for sampling: length, batchSize, keepSequences(rows), dispose()), GPTConfig, GPT2_SMALL, gptConfig(partial), ForwardOptions, ForwardResult, GPTOptions,
  * gptParamSpecs(config), initParamValues(config, rng), gptWeights(model) (async), setGPTWeights(model, weights),
  * saveGPT(model, path, metadata?) (async), loadGPT(path) (checks config, names, shapes, dtypes and finiteness
- * before building: FileFormatError), readGPTWeights(file, content), buildGPT(config, weights), and the layers: linear, layerNorm, gelu, crossEntropy,
- * dropout.
+ * before building: FileFormatError), readGPTWeights(file, content), buildGPT(config, weights), and the layers: linear, layerNorm, gelu, geluTanh,
+ * activationFunction(name), crossEntropy, dropout.
+ *
+ * GPT-2 from Hugging Face (config.activation "gelu_tanh"; GPT2_PRESETS gpt2 … gpt2-xl):
+ *   const gpt2 = await GPT.fromPretrained("gpt2");     // = loadPretrainedGPT: preset, hub repo id or local folder
+ *   await saveHuggingFace(gpt2, "out/gpt2-copy");       // config.json + model.safetensors that transformers loads
+ * Also: hubFile(repo, file, options) (the HF cache, downloading when needed), cachedHubFile, pretrainedFiles,
+ * configFromHuggingFace / configToHuggingFace, weightsFromHuggingFace(file, content, config), HubDownloadError,
+ * GPT2_REPOS, and the options types HubOptions, PretrainedOptions.
  */
 export * from "./config.js";
 export * from "./params.js";
@@ -22,3 +29,5 @@ export * from "./layers.js";
 export * from "./model.js";
 export * from "./kv-cache.js";
 export * from "./io.js";
+export * from "./huggingface.js";
+export * from "./pretrained.js";

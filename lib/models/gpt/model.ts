@@ -13,6 +13,7 @@ import { gptParamSpecs, initParamValues } from "./params.js";
 import { activationFunction, crossEntropy, dropout, layerNorm, linear } from "./layers.js";
 import { fusedCausalSelfAttention } from "../../native/index.js";
 import type { KVCache } from "./kv-cache.js";
+import { loadPretrainedGPT, type PretrainedOptions } from "./pretrained.js"; // a cycle (pretrained.ts builds a GPT), used only at call time
 
 export interface ForwardOptions {
   /** Apply dropout (training mode). Default false: evaluation. */
@@ -67,6 +68,11 @@ export class GPT {
     });
     const T = this.config.blockSize;
     this.causalMask = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), MASKED)) as tf.Tensor2D;
+  }
+
+  /** GPT-2's released weights ("gpt2", "gpt2-medium", ..., a hub repo id or a local folder), as nanoGPT's GPT.from_pretrained; see pretrained.ts. */
+  static fromPretrained(source: string, options: PretrainedOptions = {}): Promise<GPT> {
+    return loadPretrainedGPT(source, options);
   }
 
   /**
