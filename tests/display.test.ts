@@ -191,6 +191,17 @@ describe("figureSvg (the static picture)", () => {
     expect(yTicks(figureSvg(lineChart(null, [{ name: "a", ys: [300, 900] }], { logY: true })))).toEqual(["300", "400", "500", "600", "700", "800", "900"]);
   });
 
+  it("draws a 300,000-step loss curve as at most 2,001 points, first and last kept", () => {
+    const ys = Float32Array.from({ length: 300_000 }, (_, i) => 4 / (1 + i / 1000));
+    const svg = figureSvg(lineChart(null, [{ name: "loss", ys }], { width: 400, height: 300 }));
+    const path = /<path d="(M[^"]+)" fill="none" stroke="#1f77b4"/.exec(svg)![1];
+    const points = path.split(/[ML]/).filter(Boolean);
+    expect(points.length).toBe(2001);
+    // Plot area y 220..100; y spans 4/300001..4 padded by 5%: the first point, 4, sits at 220 - 120·(4.186/4.386).
+    expect(points[0]).toBe("80,105.5");
+    expect(points.at(-1)!.startsWith("320,")).toBe(true);
+  });
+
   it("is balanced markup, whatever the figure (every element closed)", () => {
     for (const fig of [figure, heatmap([[1, 2], [3, 4]], { text: [["a", "b"], ["c", "d"]] }), sideBySide([figure, figure]), { data: [] }]) {
       const svg = figureSvg(fig);

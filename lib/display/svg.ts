@@ -40,6 +40,8 @@ interface AxisLayout {
   type?: string;
   autorange?: boolean | string;
   side?: string;
+  anchor?: string;
+  showgrid?: boolean;
   domain?: [number, number];
   tickvals?: number[];
   ticktext?: string[];
@@ -84,6 +86,7 @@ const NAMED_SCALES: Record<string, string[]> = {
   RdBu: ["#053061", "#4393c3", "#f7f7f7", "#d6604d", "#67001f"],
 };
 const COLOUR_BAR_WIDTH = 70;
+const MAX_POINTS = 2000;
 
 /** The figure as one `<svg>` element (sized by its layout, scaling down to the page's width). */
 export function figureSvg(figure: Figure): string {
@@ -122,75 +125,125 @@ export function figureSvg(figure: Figure): string {
   );
 }
 
+/** Where an axis sits on the picture, before its values are known. */
+interface Frame {
+  span: [number, number];
+  edge: number;
+  across: [number, number];
+  reversed: boolean;
+  layout: AxisLayout;
+}
+
 function buildAxis(id: string, horizontal: boolean, layout: Record<string, unknown>, traces: Trace[], plot: Box): Axis {
   const axisLayout = (layout[`${horizontal ? "xaxis" : "yaxis"}${id.slice(1)}`] ?? {}) as AxisLayout;
   const mine = traces.filter((t) => (horizontal ? t.xaxis ?? "x" : t.yaxis ?? "y") === id);
   const values = mine.flatMap((t) => Array.from((horizontal ? t.x : t.y) ?? defaultPositions(t, horizontal)));
-  const [d0, d1] = axisLayout.domain ?? [0, 1];
-  const span: [number, number] = horizontal
-    ? [plot.left + d0 * (plot.right - plot.left), plot.left + d1 * (plot.right - plot.left)]
-    : [plot.bottom - d0 * (plot.bottom - plot.top), plot.bottom - d1 * (plot.bottom - plot.top)];
-  const anchor = (layout[`xaxis${((axisLayout as { anchor?: string }).anchor ?? "x").slice(1)}`] ?? {}) as AxisLayout;
-  const edge = horizontal
-    ? axisLayout.side === "top" ? plot.top : plot.bottom
-    : plot.left + (anchor.domain?.[0] ?? 0) * (plot.right - plot.left);
-  const across: [number, number] = horizontal
-    ? [plot.top, plot.bottom]
-    : [edge, plot.left + (anchor.domain?.[1] ?? 1) * (plot.right - plot.left)];
-  const reversed = axisLayout.autorange === "reversed";
-  const length = Math.abs(span[1] - span[0]);
-  const scale = (low: number, high: number) => (v: number) => {
-    const f = high > low ? (v - low) / (high - low) : 0.5;
-    return span[0] + (reversed ? 1 - f : f) * (span[1] - span[0]);
-  };
+  const frame = axisFrame(axisLayout, horizontal, layout, plot);
   const type = axisLayout.type ?? (values.some((v) => typeof v === "string") ? "category" : "linear");
+  return type === "category" ? categoryAxis(frame, values) : numericAxis(frame, values, mine, horizontal, type === "log");
+}
 
-  if (type === "category") {
-    const categories = [...new Set(values.filter((v) => v != null).map(String))];
-    const at = scale(-0.5, categories.length - 0.5);
-    const every = Math.max(1, Math.ceil((categories.length * 14) / Math.max(length, 1)));
+function axisFrame(axisLayout: AxisLayout, horizontal: boolean, layout: Record<string, unknown>, plot: Box): Frame {
+  const [d0, d1] = axisLayout.domain ?? [0, 1];
+  const width = plot.right - plot.left;
+  const height = plot.bottom - plot.top;
+  if (horizontal) {
     return {
-      pixel: (v) => (v == null || categories.indexOf(String(v)) < 0 ? null : at(categories.indexOf(String(v)))),
-      band: length / Math.max(categories.length, 1),
-      ticks: categories.filter((_, i) => i % every === 0).map((c) => ({ at: at(categories.indexOf(c)), label: c })),
+      span: [plot.left + d0 * width, plot.left + d1 * width],
+      edge: axisLayout.side === "top" ? plot.top : plot.bottom,
+      across: [plot.top, plot.bottom],
+      reversed: axisLayout.autorange === "reversed",
       layout: axisLayout,
-      span,
-      edge,
-      across,
-      grid: false,
     };
   }
-
-  const log = type === "log";
-  const numbers = values.map(Number).filter((v) => Number.isFinite(v) && (!log || v > 0));
-  const cells = mine.some((t) => t.type === "heatmap") ? 0.5 : 0;
-  let low = numbers.length ? Math.min(...numbers) - cells : 0;
-  let high = numbers.length ? Math.max(...numbers) + cells : 1;
-  if (mine.some((t) => t.type === "bar") && !horizontal) low = Math.min(low, 0);
-  if (log) [low, high] = [Math.log10(low), Math.log10(high)];
-  const pad = cells || (horizontal && !mine.some((t) => t.mode?.includes("markers")) ? 0 : 0.05 * (high - low || 1));
-  if (!cells) [low, high] = [low - pad, high + pad];
-  if (high === low) [low, high] = [low - 1, high + 1];
-  const at = scale(low, high);
-  const toPixel = (v: number) => at(log ? Math.log10(v) : v);
-  const ticks = axisLayout.tickvals
-    ? axisLayout.tickvals.map((v, i) => ({ at: toPixel(v), label: axisLayout.ticktext?.[i] ?? formatNumber(v, 1) }))
-    : (log ? logTicks(low, high) : niceTicks(low, high, length)).map((t) => ({ at: toPixel(t.value), label: t.label }));
-  const sorted = [...new Set(numbers)].sort((a, b) => a - b);
-  const step = sorted.length > 1 ? sorted[1] - sorted[0] : 1;
+  // A y axis stands at the left of the x axis it is anchored to (sideBySide's y2 on x2).
+  const anchor = (layout[`xaxis${(axisLayout.anchor ?? "x").slice(1)}`] ?? {}) as AxisLayout;
+  const [a0, a1] = anchor.domain ?? [0, 1];
   return {
+    span: [plot.bottom - d0 * height, plot.bottom - d1 * height],
+    edge: plot.left + a0 * width,
+    across: [plot.left + a0 * width, plot.left + a1 * width],
+    reversed: axisLayout.autorange === "reversed",
+    layout: axisLayout,
+  };
+}
+
+/** value in [low, high] → pixel along the frame's span. */
+function scaler(frame: Frame, low: number, high: number): (v: number) => number {
+  const [start, end] = frame.span;
+  return (v) => {
+    const f = high > low ? (v - low) / (high - low) : 0.5;
+    return start + (frame.reversed ? 1 - f : f) * (end - start);
+  };
+}
+
+/** One slot per distinct label, in first-seen order; every label written if they fit, else every k-th. */
+function categoryAxis(frame: Frame, values: Value[]): Axis {
+  const categories = [...new Set(values.filter((v) => v != null).map(String))];
+  const index = new Map(categories.map((c, i) => [c, i]));
+  const at = scaler(frame, -0.5, categories.length - 0.5);
+  const length = Math.abs(frame.span[1] - frame.span[0]);
+  const every = Math.max(1, Math.ceil((categories.length * 14) / Math.max(length, 1)));
+  return {
+    ...frame,
+    pixel: (v) => (v == null || !index.has(String(v)) ? null : at(index.get(String(v))!)),
+    band: length / Math.max(categories.length, 1),
+    ticks: categories.filter((_, i) => i % every === 0).map((c) => ({ at: at(index.get(c)!), label: c })),
+    grid: false,
+  };
+}
+
+/**
+ * A linear or log axis over the traces' values: heatmap cells reach half a step past the first and
+ * last value; lines span x exactly; y (and markers) get 5% of room either side; bars start at zero.
+ */
+function numericAxis(frame: Frame, values: Value[], traces: Trace[], horizontal: boolean, log: boolean): Axis {
+  const numbers = values.map(Number).filter((v) => Number.isFinite(v) && (!log || v > 0));
+  const cells = traces.some((t) => t.type === "heatmap") ? 0.5 : 0;
+  let [low, high] = numbers.length ? extent(numbers) : [0, 1];
+  [low, high] = [low - cells, high + cells];
+  if (traces.some((t) => t.type === "bar") && !horizontal) low = Math.min(low, 0);
+  if (log) [low, high] = [Math.log10(low), Math.log10(high)];
+  const exact = cells > 0 || (horizontal && !traces.some((t) => t.mode?.includes("markers")));
+  const pad = exact ? 0 : 0.05 * (high - low || 1);
+  [low, high] = high === low ? [low - 1, high + 1] : [low - pad, high + pad];
+  const at = scaler(frame, low, high);
+  const toPixel = (v: number) => at(log ? Math.log10(v) : v);
+  const { tickvals, ticktext } = frame.layout;
+  const ticks = tickvals
+    ? tickvals.map((v, i) => ({ at: toPixel(v), label: ticktext?.[i] ?? formatNumber(v, 1) }))
+    : (log ? logTicks(low, high) : niceTicks(low, high, Math.abs(frame.span[1] - frame.span[0]))).map((t) => ({ at: toPixel(t.value), label: t.label }));
+  const first = numbers.length ? extent(numbers)[0] : 0;
+  const step = smallestGap(numbers);
+  return {
+    ...frame,
     pixel: (v) => {
       const n = Number(v);
       return v == null || !Number.isFinite(n) || (log && n <= 0) ? null : toPixel(n);
     },
-    band: Math.abs(toPixel(sorted[0] ?? 0) - toPixel((sorted[0] ?? 0) + step)),
+    band: Math.abs(toPixel(first) - toPixel(first + step)),
     ticks: ticks.filter((t) => Number.isFinite(t.at)),
-    layout: axisLayout,
-    span,
-    edge,
-    across,
-    grid: (axisLayout as { showgrid?: boolean }).showgrid !== false,
+    grid: frame.layout.showgrid !== false,
   };
+}
+
+/** [min, max] without spreading (a long loss curve would overflow the argument list). */
+function extent(values: number[]): [number, number] {
+  let low = Infinity;
+  let high = -Infinity;
+  for (const v of values) {
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  return [low, high];
+}
+
+/** The gap between the two smallest distinct values (a heatmap's cell width); 1 with fewer than two. */
+function smallestGap(values: number[]): number {
+  const [low] = extent(values);
+  let next = Infinity;
+  for (const v of values) if (v > low && v < next) next = v;
+  return Number.isFinite(next) ? next - low : 1;
 }
 
 /** Positions a trace without x (or y) values takes: 0..n-1, as plotly does. */
@@ -229,7 +282,9 @@ function drawTrace(trace: Trace, x: Axis, y: Axis, colour: string): string {
   }
   const stroke = trace.line?.color ?? trace.marker?.color ?? colour;
   const mode = trace.mode ?? (xs.length < 20 ? "lines+markers" : "lines");
-  const points = xs.map((xv, i) => [x.pixel(xv), y.pixel(ys[i])] as const);
+  // More points than a picture can show (a long training run's loss per step) are thinned to every k-th.
+  const every = Math.ceil(xs.length / MAX_POINTS);
+  const points = xs.flatMap((xv, i) => (i % every === 0 || i === xs.length - 1 ? [[x.pixel(xv), y.pixel(ys[i])] as const] : []));
   let out = "";
   if (mode.includes("lines")) {
     let path = "";
@@ -255,8 +310,7 @@ function drawTrace(trace: Trace, x: Axis, y: Axis, colour: string): string {
 function heatmapCells(trace: Trace, x: Axis, y: Axis): string {
   const z = Array.from(trace.z ?? [], (row) => Array.from(row, (v) => (v == null ? NaN : Number(v))));
   const finite = z.flat().filter(Number.isFinite);
-  const low = trace.zmin ?? Math.min(...finite);
-  const high = trace.zmax ?? Math.max(...finite);
+  const [low, high] = [trace.zmin ?? extent(finite)[0], trace.zmax ?? extent(finite)[1]];
   const stops = colourStops(trace.colorscale);
   const xs = Array.from(trace.x ?? range(z[0]?.length ?? 0));
   const ys = Array.from(trace.y ?? range(z.length));
@@ -316,8 +370,7 @@ function drawAxis(axis: Axis, horizontal: boolean): string {
 function colourBar(trace: Trace, plot: Box): string {
   const stops = colourStops(trace.colorscale);
   const z = Array.from(trace.z ?? [], (row) => Array.from(row, Number)).flat().filter(Number.isFinite);
-  const low = trace.zmin ?? Math.min(...z);
-  const high = trace.zmax ?? Math.max(...z);
+  const [low, high] = [trace.zmin ?? extent(z)[0], trace.zmax ?? extent(z)[1]];
   const x = plot.right + 14;
   const gradient = stops.map(([at, c]) => `<stop offset="${at}" stop-color="${c}"/>`).join("");
   const id = `bar${Math.floor(Math.random() * 1e9).toString(36)}`;
