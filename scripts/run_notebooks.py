@@ -16,6 +16,9 @@ A cell's own setting wins over the notebook's, which wins over the default.
 Errors no cell awaited (thrown in a setTimeout callback, an unhandled promise rejection) fail the
 notebook too: scripts/kernel-guard.cjs, loaded into the kernel, appends them to the file named
 by COURSE_KERNEL_ERRORS, which is read after every cell.
+
+The kernel process's own stderr (native code writes there: Dawn's adapter warnings, Node's fatal
+errors) is kept off the terminal and shown at the end of a failing notebook's report.
 """
 import argparse
 import json
@@ -146,6 +149,9 @@ def run_one(path, out_dir, profile, timeout, guard):
                 seen += len(errors)
                 if errors:
                     status, report = "failed", escaped_report(nb, index, errors)
+                    for kind, message in errors:  # visible in the executed notebook and its export too
+                        cell.outputs.append(nbformat.v4.new_output(
+                            "error", ename=kind, evalue=message.split("\n")[0], traceback=[message]))
             if status != "ok":
                 break
     seconds = time.time() - started
