@@ -115,6 +115,9 @@ describeNative("native cpu kernels", () => {
       [[2, 3, 6, 5], [2, 3, 3, 5], false, true],
       [[2, 3, 6, 5], [5, 3], false, false],
       [[33, 70], [70, 129], false, false], // past the blocking sizes
+      ...[false, true].flatMap((ta) => [false, true].map((tb): [number[], number[], boolean, boolean] =>
+        [ta ? [70, 1] : [1, 70], tb ? [129, 70] : [70, 129], ta, tb])), // one row: sgemv
+      [[12, 1, 64], [12, 40, 64], false, true], // one query per head over 40 cached keys
     ];
     for (const blas of ["openblas", "builtin"] as const) {
       it.each(cases)(`${blas}: %j x %j (transposeA %s, transposeB %s)`, (aShape, bShape, ta, tb) => {

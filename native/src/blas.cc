@@ -14,10 +14,13 @@ enum { kRowMajor = 101, kNoTrans = 111, kTrans = 112 };
 using SgemmFn = void (*)(int order, int transA, int transB, int M, int N, int K, float alpha,
                          const float* A, int lda, const float* B, int ldb, float beta, float* C,
                          int ldc);
+using SgemvFn = void (*)(int order, int trans, int M, int N, float alpha, const float* A, int lda,
+                        const float* x, int incx, float beta, float* y, int incy);
 using SetThreadsFn = void (*)(int);
 
 struct OpenBlas {
   SgemmFn sgemm = nullptr;
+  SgemvFn sgemv = nullptr;
   SetThreadsFn setThreads = nullptr;
   OpenBlas() {
     const char* names[] = {"libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0"};
@@ -25,6 +28,7 @@ struct OpenBlas {
       void* lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
       if (!lib) continue;
       sgemm = reinterpret_cast<SgemmFn>(dlsym(lib, "cblas_sgemm"));
+      sgemv = reinterpret_cast<SgemvFn>(dlsym(lib, "cblas_sgemv"));
       setThreads = reinterpret_cast<SetThreadsFn>(dlsym(lib, "openblas_set_num_threads"));
       if (sgemm) return;
       dlclose(lib);
@@ -136,6 +140,7 @@ void batchMatMul(const float* a, const float* b, float* out, int batch, int batc
     return;
   }
   SgemmFn sgemm = useOpenBlas ? openBlas().sgemm : nullptr;
+  SgemvFn sgemv = sgemm ? openBlas().sgemv : nullptr;
   // One big GEMM when B is shared and A's batches are contiguous rows (x @ W for x [B,T,C]).
   if (batchB == 1 && batchA == batch && !transA && batch > 1) {
     M *= batch;
@@ -146,7 +151,13 @@ void batchMatMul(const float* a, const float* b, float* out, int batch, int batc
     const float* ai = a + (i % batchA) * aSize;
     const float* bi = b + (i % batchB) * bSize;
     float* oi = out + i * outSize;
-    if (sgemm) {
+    if (sgemv && M == 1 && N > 0) {
+      // One row (sampling one token at a time): sgemm would first pack all of B, which takes
+      // about three times as long as the matrix-vector product itself. A's row is contiguous
+      // whether or not it is transposed.
+      if (transB) sgemv(kRowMajor, kNoTrans, N, K, 1.0f, bi, K, ai, 1, 0.0f, oi, 1);
+      else sgemv(kRowMajor, kTrans, K, N, 1.0f, bi, N, ai, 1, 0.0f, oi, 1);
+    } else if (sgemm) {
       sgemm(kRowMajor, transA ? kTrans : kNoTrans, transB ? kTrans : kNoTrans, M, N, K, 1.0f, ai,
             transA ? M : K, bi, transB ? K : N, 0.0f, oi, N);
     } else {
