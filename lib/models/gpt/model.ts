@@ -13,7 +13,7 @@ import { gptParamSpecs, initParamValues } from "./params.js";
 import { activationFunction, crossEntropy, dropout, layerNorm, linear } from "./layers.js";
 import { fusedCausalSelfAttention } from "../../native/index.js";
 import type { KVCache } from "./kv-cache.js";
-import { loadPretrainedGPT, type PretrainedOptions } from "./pretrained.js"; // a cycle (pretrained.ts builds a GPT), used only at call time
+import type { PretrainedOptions } from "./pretrained.js";
 
 export interface ForwardOptions {
   /** Apply dropout (training mode). Default false: evaluation. */
@@ -71,7 +71,9 @@ export class GPT {
   }
 
   /** GPT-2's released weights ("gpt2", "gpt2-medium", ..., a hub repo id or a local folder), as nanoGPT's GPT.from_pretrained; see pretrained.ts. */
-  static fromPretrained(source: string, options: PretrainedOptions = {}): Promise<GPT> {
+  static async fromPretrained(source: string, options: PretrainedOptions = {}): Promise<GPT> {
+    // Imported on use: pretrained.ts builds a GPT, and a static import cycle overflows tslab's module loader.
+    const { loadPretrainedGPT } = await import("./pretrained.js");
     return loadPretrainedGPT(source, options);
   }
 
