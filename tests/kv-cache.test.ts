@@ -193,3 +193,30 @@ describe("bad input", () => {
     other.dispose();
   });
 });
+
+describe("on the wasm backend (composite ops, XNNPACK matmuls)", () => {
+  beforeAll(async () => {
+    await useBackend("wasm");
+  });
+  afterAll(async () => {
+    await useBackend("cpu");
+  });
+
+  it("cached logits match the uncached forward, greedy tokens agree, nothing leaks", async () => {
+    const model = sharpModel(short, 31);
+    const tokens = [randomTokens(20, 37, 19)];
+    const reference = fullLogits(model, tokens);
+    const cache = new KVCache(model.config);
+    const rows: number[][] = tf.tidy(() => model.forward(tf.tensor2d([tokens[0].slice(0, 4)], undefined, "int32"), undefined, { cache }).logits.arraySync()[0]);
+    for (let t = 4; t < 20; t++) {
+      rows.push(tf.tidy(() => model.forward(tf.tensor2d([[tokens[0][t]]], undefined, "int32"), undefined, { cache }).logits.arraySync()[0][0]));
+    }
+    cache.dispose();
+    expect(Math.max(...rows.map((row, t) => maxAbsDiff(row, reference[0][t])))).toBeLessThan(1e-4);
+    const before = tf.memory().numTensors;
+    const options = { maxNewTokens: 30, temperature: 0 };
+    expect(await generate(model, tokens[0].slice(0, 3), options)).toEqual(await generate(model, tokens[0].slice(0, 3), { ...options, useCache: false }));
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
