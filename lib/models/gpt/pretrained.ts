@@ -68,8 +68,9 @@ export async function loadPretrainedGPT(source: string, options: PretrainedOptio
   const { configPath, weightsPath } = await pretrainedFiles(source, options);
   const config = configFromHuggingFace(configPath, readJson(configPath), options.dropout ?? 0);
   // loadSafetensors reads the whole file and copies each tensor out of it, and the Conv1D weights
-  // are transposed into new arrays: about 3× the file at the peak, 1.5 GB for gpt2's 500 MB but
-  // some 19 GB for gpt2-xl's 6.4 GB (a reader that streams tensor by tensor would need ~1×).
+  // are transposed into new arrays: the peak is about 2.3× the file, 1.1 GB for gpt2's 500 MB
+  // (measured) and so some 15 GB for gpt2-xl's 6.4 GB; a reader that streamed tensor by tensor
+  // would need little more than the model itself.
   const weights = weightsFromHuggingFace(weightsPath, loadSafetensors(weightsPath), config);
   return new GPT(config, { weights });
 }
