@@ -14,3 +14,4 @@ export * from "./train/index.js";
 export * from "./sample/index.js";
 export * from "./io/index.js";
 export * from "./interp/index.js";
+export * from "./eval/index.js";

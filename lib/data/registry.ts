@@ -46,6 +46,15 @@ export const DATASETS = {
       "download and every later load is verified against that record.",
     optional: true,
   },
+  "hellaswag-val": {
+    name: "hellaswag-val",
+    file: "hellaswag_val.jsonl",
+    url: "https://raw.githubusercontent.com/rowanz/hellaswag/master/data/hellaswag_val.jsonl",
+    description:
+      "HellaSwag validation set (10,042 examples, about 11 MB of jsonl); lib/eval's HellaSwag score, optional. " +
+      "No checksum is pinned: it is recorded in data/checksums.json on first download.",
+    optional: true,
+  },
 } satisfies Record<string, DatasetInfo>;
 
 export type DatasetName = keyof typeof DATASETS;
