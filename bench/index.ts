@@ -16,10 +16,12 @@ runCli(async () => {
   const { positionals: filters, help } = parseFlags(process.argv.slice(2), {} satisfies FlagSchema, { positionals: "filters" });
   const all = readdirSync("bench").filter((name) => name.endsWith(".ts") && name !== "index.ts").sort();
   if (help) {
-    console.log(`npm run bench [-- <filter>...]   runs the benchmarks whose file names contain a filter: ${all.join(", ")}`);
+    console.log(`npm run bench [-- <filter>...]   runs the benchmarks named by a filter, or whose file names contain one: ${all.join(", ")}`);
     return;
   }
-  const benches = all.filter((name) => filters.length === 0 || filters.some((f) => name.includes(f)));
+  // A filter that names a benchmark exactly picks only it ("gpt" is not also "gpt2").
+  const picks = (f: string) => (all.includes(`${f}.ts`) ? [`${f}.ts`] : all.filter((name) => name.includes(f)));
+  const benches = filters.length === 0 ? all : all.filter((name) => filters.some((f) => picks(f).includes(name)));
   if (benches.length === 0) throw new UsageError(`no benchmark matches ${filters.join(", ")} (there are ${all.join(", ")})`);
 
   // Each benchmark runs in a process group of its own, so that a stop reaches its workers too.
