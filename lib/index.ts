@@ -15,3 +15,4 @@ export * from "./sample/index.js";
 export * from "./io/index.js";
 export * from "./interp/index.js";
 export * from "./eval/index.js";
+export * from "./scaling/index.js";

@@ -36,6 +36,14 @@ export const DATASETS = {
     bytes: 185768,
     description: "Taylor Swift's Wikipedia article (minbpe's test text); lecture 8",
   },
+  chinchilla: {
+    name: "chinchilla",
+    file: "chinchilla_svg_extracted_data.csv",
+    url: "https://raw.githubusercontent.com/epoch-research/analyzing-chinchilla/main/data/svg_extracted_data.csv",
+    sha256: "193478df4e90f040016431996c45682659306840ecdadf83cfb9cd5ca0aa1b30",
+    bytes: 23224,
+    description: "Epoch AI's extraction of Chinchilla's figure 4 (245 runs: Model Size, Training FLOP, loss); lib/scaling's fits",
+  },
   tinystories: {
     name: "tinystories",
     file: "TinyStories-valid.txt",

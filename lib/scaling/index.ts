@@ -1,0 +1,15 @@
+/**
+ * Scaling laws: fits of loss against size, data and compute (Kaplan, Chinchilla, IsoFLOP), the
+ * counts they need, and sweeps that train many small models reproducibly and resumably.
+ *
+ *   const fit = fitChinchilla(points, { refine: 100 });   // { E, A, B, alpha, beta }
+ *   const { spread } = bootstrapChinchilla(points, fit);  // standard errors from 1,000 resamples
+ *   const law = fitPowerLaw(params, losses);               // L(N) = (N_c / N)^α
+ */
+export * from "./lbfgs.js";
+export * from "./bootstrap.js";
+export * from "./chinchilla.js";
+export * from "./powerlaw.js";
+export * from "./isoflop.js";
+export * from "./flops.js";
+export * from "./epoch.js";
