@@ -1,0 +1,19 @@
+/** An EvalResult as a polars DataFrame: one row per sample, its splits as columns. */
+import pl from "nodejs-polars";
+import type { EvalResult } from "./structs.js";
+
+export function resultsFrame(result: EvalResult): pl.DataFrame {
+  const splitNames = [...new Set(result.sample_results.flatMap((r) => Object.keys(r.sample.splits)))].sort();
+  const column = <T>(f: (r: EvalResult["sample_results"][number]) => T) => result.sample_results.map(f);
+  const columns: Record<string, unknown[]> = {
+    id: column((r) => r.sample.id),
+    type: column((r) => r.sample.type),
+    output: column((r) => r.output),
+    output_parsed: column((r) => r.output_parsed),
+    output_correct: column((r) => r.output_correct),
+    score: column((r) => r.score),
+    unparsed: column((r) => r.output_parsed === null),
+  };
+  for (const name of splitNames) columns[`split_${name}`] = column((r) => r.sample.splits[name] ?? null);
+  return pl.DataFrame(columns);
+}

@@ -1,0 +1,4 @@
+export * from "./provider.js";
+export * from "./openai.js";
+export * from "./anthropic.js";
+export * from "./course.js";
