@@ -4,9 +4,9 @@
 // (tests/reference/gpt2_reference.py, float64, reading HF's layout itself) on cpu, wasm and WebGPU.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, openSync, writeSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { freemem, tmpdir } from "node:os";
 import { join } from "node:path";
 import { getHFHubCachePath } from "@huggingface/hub";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -580,6 +580,29 @@ describe.skipIf(!hasTorch)("loader errors: one line naming the file and the tens
     const dir = folderWith(bytes);
     writeFileSync(join(dir, "config.json"), "{ n_layer: 2");
     expect(await failure(dir)).toMatch(new RegExp(`^${join(dir, "config.json")}: is not valid JSON \\(`));
+  });
+});
+
+const roomFor2GiB = freemem() > 6e9;
+if (!roomFor2GiB) console.warn(`SKIPPING the 2 GiB safetensors test: ${(freemem() / 1e9).toFixed(1)} GB of memory free, it needs 6`);
+
+describe("loadSafetensors reads tensor by tensor", () => {
+  it.runIf(roomFor2GiB)("loads a file over Node's 2 GiB readFileSync limit (GPT-2 large and XL are 3.2 and 6.4 GB)", () => {
+    const path = join(temp("large"), "large.safetensors");
+    const size = 2 ** 31 + 64; // one U8 tensor; the file is sparse, so it takes no disk
+    const header = new TextEncoder().encode(JSON.stringify({ big: { dtype: "U8", shape: [size], data_offsets: [0, size] } }).padEnd(120));
+    const prefix = new Uint8Array(8 + header.length);
+    new DataView(prefix.buffer).setBigUint64(0, BigInt(header.length), true);
+    prefix.set(header, 8);
+    writeFileSync(path, prefix);
+    truncateSync(path, prefix.length + size);
+    const fd = openSync(path, "r+");
+    writeSync(fd, Uint8Array.of(7), 0, 1, prefix.length + size - 1);
+    closeSync(fd);
+    let content = loadSafetensors(path);
+    const data = content.tensors.big.data as Uint8Array;
+    expect([data.length, data[0], data[size - 1]]).toEqual([size, 0, 7]);
+    content = undefined as never; // let the 2 GiB go
   });
 });
 

@@ -142,19 +142,36 @@ function readEntry(file: string, name: string, entry: unknown): Entry {
 
 /** Parse safetensors bytes; `file` names them in errors. Every tensor gets its own (copied, aligned) typed array. */
 export function decodeSafetensors(bytes: Uint8Array, file = "safetensors data"): SafetensorsContent {
-  if (bytes.length < 8) throw new FileFormatError(file, `${bytes.length} bytes, shorter than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getBigUint64(0, true);
+  const read = (at: number, length: number) => {
+    // A fresh buffer (not bytes.slice: on a Node Buffer that is a view into a shared pool).
+    const copy = new Uint8Array(length);
+    copy.set(bytes.subarray(at, at + length));
+    return copy;
+  };
+  return readSafetensors({ length: bytes.length, read }, file);
+}
+
+/** Bytes a reader takes by offset: a file's content in memory, or reads from a file too large to hold whole (lib/io/files.ts). */
+export interface ByteSource {
+  length: number;
+  /** `length` bytes from `at` (within the source), in a new buffer of their own. */
+  read(at: number, length: number): Uint8Array;
+}
+
+/** decodeSafetensors over any ByteSource: the same rules, each tensor read once into its own typed array. */
+export function readSafetensors(source: ByteSource, file = "safetensors data"): SafetensorsContent {
+  if (source.length < 8) throw new FileFormatError(file, `${source.length} bytes, shorter than the 8-byte header length`);
+  const headerLength = new DataView(source.read(0, 8).buffer).getBigUint64(0, true);
   if (headerLength > BigInt(MAX_HEADER_BYTES)) {
     throw new FileFormatError(file, `header length ${headerLength} exceeds the format's limit of ${MAX_HEADER_BYTES} bytes`);
   }
   const dataStart = 8 + Number(headerLength);
-  if (dataStart > bytes.length) {
-    throw new FileFormatError(file, `header length ${headerLength} runs past the end of the file (${bytes.length} bytes)`);
+  if (dataStart > source.length) {
+    throw new FileFormatError(file, `header length ${headerLength} runs past the end of the file (${source.length} bytes)`);
   }
   let header: unknown;
   try {
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, dataStart));
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(source.read(8, dataStart - 8));
     if (!text.startsWith("{")) throw new Error("it does not start with {");
     header = JSON.parse(text);
   } catch (error) {
@@ -186,7 +203,7 @@ export function decodeSafetensors(bytes: Uint8Array, file = "safetensors data"):
     }
     covered = e.end;
   }
-  const dataLength = bytes.length - dataStart;
+  const dataLength = source.length - dataStart;
   if (covered !== dataLength) {
     throw new FileFormatError(file, `tensors cover ${covered} bytes but the data section has ${dataLength} (truncated or extended file?)`);
   }
@@ -194,9 +211,7 @@ export function decodeSafetensors(bytes: Uint8Array, file = "safetensors data"):
   const tensors: Record<string, StoredTensor> = {};
   for (const { name, dtype, shape, begin, end } of entries) {
     const ctor = ARRAY_OF[dtype];
-    // A fresh buffer (not bytes.slice: on a Node Buffer that is a view into a shared pool).
-    const copy = new Uint8Array(end - begin);
-    copy.set(bytes.subarray(dataStart + begin, dataStart + end));
+    const copy = source.read(dataStart + begin, end - begin);
     define(tensors, name, { dtype, shape, data: new ctor(copy.buffer, 0, (end - begin) / ctor.BYTES_PER_ELEMENT) });
   }
   return { tensors, metadata };

@@ -115,6 +115,7 @@ function isIgnored(hfName: string): boolean {
 /**
  * Our parameters (nanoGPT names, (out, in) shapes) from a GPT-2 safetensors file in Hugging Face's
  * layout, every tensor checked against the config: present, the right shape, a float dtype, finite.
+ * Each Conv1D weight is removed from `content` once transposed, so a 1.5B model is not held twice.
  */
 export function weightsFromHuggingFace(file: string, content: SafetensorsContent, config: GPTConfig): Map<string, Float32Array> {
   const { tensors } = content;
@@ -140,6 +141,7 @@ export function weightsFromHuggingFace(file: string, content: SafetensorsContent
     if (bad >= 0) throw fail(name, `holds ${values[bad]} at index ${bad}; weights must be finite`);
     weights.set(spec.name, conv1d ? transpose(values, stored[0], stored[1]) : values);
     used.add(name);
+    if (conv1d) delete tensors[name];
   }
   for (const name of Object.keys(tensors)) {
     if (!used.has(name) && !isIgnored(name.startsWith(prefix) ? name.slice(prefix.length) : name)) {
