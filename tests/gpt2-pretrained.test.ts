@@ -344,7 +344,7 @@ describe.skipIf(!hasTorch)("GPT-2 from a hub (loopback) into the Hugging Face ca
     const unreachable = await loadErrorAsync(() => loadPretrainedGPT("gpt2", options(cacheDir, { hubUrl: `http://127.0.0.1:${port}` })));
     expect(unreachable.message).toMatch(new RegExp(`^Cannot get config\\.json of the Hugging Face model openai-community/gpt2 \\(revision main\\): fetch failed \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\), and the cache`));
     const missing = await loadErrorAsync(() => loadPretrainedGPT("someone/no-such-model", options(cacheDir)));
-    expect(missing.message).toMatch(/^Cannot get config\.json of the Hugging Face model someone\/no-such-model \(revision main\): the hub answered 404: Repository not found, and the cache/);
+    expect(missing.message).toMatch(/^Cannot get config\.json of the Hugging Face model someone\/no-such-model \(revision main\): the hub answered 404: Repository not found, and the cache .* load that folder\. \(There is no folder someone\/no-such-model here either\.\)$/);
     for (const e of [offline, unreachable, missing]) expect(e.message).not.toContain("\n");
     expect(await loadErrorAsync(() => loadPretrainedGPT("./no/such/folder"))).toHaveProperty("message", "./no/such/folder: not a model folder, a GPT-2 preset (gpt2, gpt2-medium, gpt2-large, gpt2-xl) or a hub repo id (owner/name)");
   });

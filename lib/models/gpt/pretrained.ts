@@ -13,7 +13,7 @@
  */
 import { downloadFileToCacheDir, getHFHubCachePath } from "@huggingface/hub";
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { basename, join, relative, sep } from "node:path";
 import { FileFormatError, loadSafetensors, writeFileAtomic } from "../../io/index.js";
 import { progressBar } from "../../data/load.js";
 import { GPT2_PRESETS, type GPT2Preset } from "./config.js";
@@ -86,10 +86,16 @@ export async function pretrainedFiles(source: string, options: HubOptions = {}):
   }
   const repo = isPreset(source) ? GPT2_REPOS[source] : source;
   const aliases = repo.startsWith("openai-community/") ? [repo.slice("openai-community/".length)] : [];
-  return {
-    configPath: await hubFile(repo, "config.json", options, aliases),
-    weightsPath: await hubFile(repo, "model.safetensors", options, aliases),
-  };
+  try {
+    return {
+      configPath: await hubFile(repo, "config.json", options, aliases),
+      weightsPath: await hubFile(repo, "model.safetensors", options, aliases),
+    };
+  } catch (error) {
+    // "out/gpt2-export" reads as a repo id too: say that no such folder exists either.
+    if (error instanceof HubDownloadError && source.includes("/")) error.message += ` (There is no folder ${source} here either.)`;
+    throw error;
+  }
 }
 
 function readJson(path: string): unknown {
@@ -116,7 +122,7 @@ export async function hubFile(repo: string, file: string, options: HubOptions = 
     new HubDownloadError(repo, file,
       `Cannot get ${file} of the Hugging Face model ${repo} (revision ${revision}): ${reason}, and the cache ${cacheDir} does not have it. ` +
       `To get it onto this machine: run this once where ${hubUrl} can be reached (HF_ENDPOINT names a mirror), ` +
-      `or copy the folder ${relative(cacheDir, storageFolder(cacheDir, repo))} from another machine's Hugging Face cache (~/.cache/huggingface/hub) into ${cacheDir}, ` +
+      `or copy the folder ${basename(storageFolder(cacheDir, repo))} from another machine's Hugging Face cache (~/.cache/huggingface/hub) into ${cacheDir}, ` +
       `or put config.json and model.safetensors in a folder and load that folder.`);
   if (options.offline ?? isTrue(process.env.HF_HUB_OFFLINE)) throw unavailable("offline (HF_HUB_OFFLINE)");
 
