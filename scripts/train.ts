@@ -39,6 +39,7 @@ interface Corpus {
   decode(ids: number[]): string;
   /** The prompt of samples: a newline (characters) or the end-of-text token (GPT-2). */
   prompt: number[];
+  /** Write <prefix>.model for npm run sample (character tokenizers only). */
   save(prefix: string): void;
 }
 
@@ -107,7 +108,7 @@ runCli(async () => {
     const vocabSize = modelSettings.vocabSize ?? corpus.vocabSize;
     if (vocabSize < corpus.vocabSize) throw new UsageError(`the model's vocabulary (${vocabSize}) is smaller than the tokenizer's (${corpus.vocabSize})`);
     checkSplits(corpus.data, trainSettings.batchSize ?? TRAIN_DEFAULTS.batchSize, modelSettings.blockSize); // before the model allocates blockSize positions
-    const model = pretrained ? await fineTuneStart(pretrained, modelSettings.blockSize, corpus.vocabSize) : new GPT({ ...modelSettings, vocabSize });
+    const model = pretrained ? await fineTuneStart(pretrained, modelSettings.blockSize, corpus.vocabSize, modelOverrides.dropout) : new GPT({ ...modelSettings, vocabSize });
     trainer = new Trainer(model, corpus.data, { ...trainSettings, outDir }, callbacks);
   }
   mkdirSync(outDir, { recursive: true });
@@ -157,10 +158,11 @@ async function charCorpus(dataset: string, trainFraction: number): Promise<Corpu
   };
 }
 
-/** GPT-2 tokens from the shards in dataDir (prepared now when the folder has none). */
+/** GPT-2 tokens from the shards in dataDir (the default folder is prepared now when it has none). */
 async function gpt2Corpus(dataset: string, dataDir: string | undefined): Promise<Corpus> {
   const dir = dataDir ?? defaultShardsDir(dataset);
-  if (!existsSync(join(dir, "meta.json"))) {
+  // The default folder is prepared on first use; a --data_dir given must already hold shards.
+  if (dataDir === undefined && !existsSync(join(dir, "meta.json"))) {
     console.log(`${dir}: no shards yet, preparing them (npm run prepare -- --dataset ${dataset} --tokenizer gpt2 --out ${dir})`);
     if (!(await prepareShards({ dataset, out: dir }))) throw new Error("stopped while preparing the shards");
   }
@@ -175,20 +177,17 @@ async function gpt2Corpus(dataset: string, dataDir: string | undefined): Promise
     encode: (text) => tokenizer.encode(text),
     decode: (ids) => tokenizer.decode(ids),
     prompt: [train.meta.eot],
-    save: (prefix) => tokenizer.save(prefix),
+    save: () => undefined, // GPT-2's byte order has no minbpe .model form; loadTiktokenEncoding("gpt2") rebuilds it
   };
 }
 
 /**
- * OpenAI's weights through the GPT-2 loader (GPT.fromPretrained), with the position table cropped to
- * blockSize when that is shorter (nanoGPT's crop_block_size: fine-tuning at a shorter context).
+ * OpenAI's weights through the GPT-2 loader (GPT.fromPretrained: the Hugging Face cache, else a
+ * download), with the position table cropped to blockSize when that is shorter (nanoGPT's
+ * crop_block_size: fine-tuning at a shorter context). --dropout, when given, replaces GPT-2's 0.
  */
-async function fineTuneStart(name: string, blockSize: number, vocabSize: number): Promise<GPT> {
-  const fromPretrained = (GPT as unknown as { fromPretrained?: (name: string) => Promise<GPT> }).fromPretrained;
-  if (typeof fromPretrained !== "function") {
-    throw new Error(`--init_from ${name}: this checkout has no GPT.fromPretrained (the GPT-2 weights loader of issue 14) yet; train from scratch instead`);
-  }
-  const model = await fromPretrained.call(GPT, name);
+async function fineTuneStart(name: string, blockSize: number, vocabSize: number, dropout: number | undefined): Promise<GPT> {
+  const model = await GPT.fromPretrained(name, dropout === undefined ? {} : { dropout });
   if (model.config.vocabSize < vocabSize) throw new Error(`--init_from ${name}: its vocabulary (${model.config.vocabSize}) is smaller than GPT-2's tokenizer (${vocabSize})`);
   if (blockSize >= model.config.blockSize) return model;
   const stored = await gptWeights(model);
