@@ -231,18 +231,17 @@ export function arithmeticEval(options: ArithmeticEvalOptions): EvalSpec {
   };
 }
 
-/** The operator applied last (the root of the tree): "+", "-", "*", "/" or "**". */
+/** The operator applied last (the root of the tree): "+", "-", "*", "/", or "**" for a lone power. */
 export function topOperator(expression: string): string {
+  // Operations on operations are parenthesised, so outside parentheses there is at most one of
+  // + - * / (the root), next to powers, which bind tighter.
   let level = 0;
-  for (let i = 0; i < expression.length; i++) {
-    const c = expression[i];
-    if (c === "(") level++;
-    else if (c === ")") level--;
-    else if (level === 0 && c === " ") {
-      const op = expression.slice(i + 1, expression.indexOf(" ", i + 1));
-      if (op === "**" && expression.indexOf(" ", i + 1) > 0) return "**";
-      if (["+", "-", "*", "/"].includes(op)) return op;
-    }
+  let power = false;
+  for (const token of expression.split(" ")) {
+    for (const c of token) level += c === "(" ? 1 : c === ")" ? -1 : 0;
+    if (level !== 0) continue;
+    if (token === "+" || token === "-" || token === "*" || token === "/") return token;
+    if (token === "**") power = true;
   }
-  return "none";
+  return power ? "**" : "none";
 }
