@@ -1,0 +1,9 @@
+/** The built-in tasks, by the name a sweep file gives. */
+import { teacherClassification, teacherRegression } from "./teacher.js";
+import { charGPT } from "./char-gpt.js";
+
+export const BUILTIN_TASKS = {
+  "teacher-mse": teacherRegression,
+  "teacher-ce": teacherClassification,
+  "char-gpt": charGPT,
+};
