@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { BackendUnavailable, shutdownEngine, tf, useBackend, type BackendChoice } from "../lib/engine/index.js";
 import { FileFormatError, decodeSafetensors, encodeSafetensors, loadSafetensors, type StoredTensor } from "../lib/io/index.js";
 import {
-  GPT, GPT2_PRESETS, HubDownloadError, cachedHubFile, geluTanh, gptParamSpecs, loadGPT, loadPretrainedGPT, saveGPT,
+  GPT, GPT2_PRESETS, HubDownloadError, cachedHubFile, geluTanh, gptParamSpecs, hasPretrainedWeights, loadGPT, loadPretrainedGPT, saveGPT,
   saveHuggingFace, type GPTConfig, type PretrainedOptions,
 } from "../lib/models/gpt/index.js";
 import { loadTiktokenEncoding } from "../lib/tokenizers/index.js";
@@ -289,6 +289,8 @@ describe.skipIf(!hasTorch)("GPT-2 from a hub (loopback) into the Hugging Face ca
       writeFileSync(join(storage, "blobs", blob), readFileSync(join(repoFolder(), file)));
       symlinkSync(`../../blobs/${blob}`, join(storage, "snapshots", commit, file));
     }
+    expect(hasPretrainedWeights("gpt2", { cacheDir })).toBe(true);
+    expect(hasPretrainedWeights("gpt2-medium", { cacheDir })).toBe(false);
     const before = hub.requests.length;
     const model = await loadPretrainedGPT("gpt2", options(cacheDir));
     expect(hub.requests.length).toBe(before);
@@ -607,9 +609,8 @@ describe("loadSafetensors reads tensor by tensor", () => {
 });
 
 // The real weights, where a machine has them (a user's cache, a GPU machine); never downloaded here.
-const realCache = getHFHubCachePath();
-const realWeights = ["openai-community/gpt2", "gpt2"].some((repo) => cachedHubFile(realCache, repo, "main", "model.safetensors") && cachedHubFile(realCache, repo, "main", "config.json"));
-if (!realWeights) console.warn(`SKIPPING the real GPT-2 test: no gpt2 in the Hugging Face cache ${realCache} (it is never downloaded by the tests)`);
+const realWeights = hasPretrainedWeights("gpt2");
+if (!realWeights) console.warn(`SKIPPING the real GPT-2 test: no gpt2 in the Hugging Face cache ${getHFHubCachePath()} (the tests never download it)`);
 
 describe.runIf(realWeights)("the real gpt2 (124M) from the Hugging Face cache", () => {
   it('continues "Hello, I\'m a language model," greedily as GPT-2 does, with its top-5 next tokens', async () => {

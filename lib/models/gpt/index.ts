@@ -19,7 +19,7 @@
  * GPT-2 from Hugging Face (config.activation "gelu_tanh"; GPT2_PRESETS gpt2 … gpt2-xl):
  *   const gpt2 = await GPT.fromPretrained("gpt2");     // = loadPretrainedGPT: preset, hub repo id or local folder
  *   await saveHuggingFace(gpt2, "out/gpt2-copy");       // config.json + model.safetensors that transformers loads
- * Also: hubFile(repo, file, options) (the HF cache, downloading when needed), cachedHubFile, pretrainedFiles,
+ * Also: hasPretrainedWeights(source) (no download needed?), hubFile(repo, file, options) (the HF cache, downloading when needed), cachedHubFile, pretrainedFiles,
  * configFromHuggingFace / configToHuggingFace, weightsFromHuggingFace(file, content, config), HubDownloadError,
  * GPT2_REPOS, and the options types HubOptions, PretrainedOptions.
  */

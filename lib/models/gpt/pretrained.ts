@@ -98,6 +98,16 @@ export async function pretrainedFiles(source: string, options: HubOptions = {}):
   }
 }
 
+/** Whether loadPretrainedGPT(source) would need no download: a model folder, or both files in the HF cache. */
+export function hasPretrainedWeights(source: string, options: Pick<HubOptions, "cacheDir" | "revision"> = {}): boolean {
+  if (existsSync(source) && statSync(source).isDirectory()) return ["config.json", "model.safetensors"].every((f) => existsSync(join(source, f)));
+  const repo = isPreset(source) ? GPT2_REPOS[source] : source;
+  const names = repo.startsWith("openai-community/") ? [repo, repo.slice("openai-community/".length)] : [repo];
+  const cacheDir = options.cacheDir ?? getHFHubCachePath();
+  const cached = (file: string) => names.some((name) => cachedHubFile(cacheDir, name, options.revision ?? "main", file) !== undefined);
+  return cached("config.json") && cached("model.safetensors");
+}
+
 function readJson(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, "utf8"));
