@@ -2,6 +2,7 @@
 // temp folder: real execution counts, signed (trusted) output, exports that need nothing outside the
 // machine, per-cell timeouts a notebook can raise, errors no cell awaited, and Ctrl-C.
 import { spawn, spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -24,7 +25,8 @@ function writeNotebook(name: string, cells: Cell[], metadata: Record<string, unk
   const notebook = {
     nbformat: 4,
     nbformat_minor: 5,
-    metadata: { kernelspec: { name: "gpt-from-scratch", display_name: "TypeScript (gpt-from-scratch)", language: "typescript" }, ...metadata },
+    // A fresh nonce: the notary trusts by content, and an earlier run signed the same cells.
+    metadata: { kernelspec: { name: "gpt-from-scratch", display_name: "TypeScript (gpt-from-scratch)", language: "typescript" }, nonce: randomUUID(), ...metadata },
     cells: cells.map((cell, i) => ({ cell_type: "code", id: `c${i}`, metadata: cell.metadata ?? {}, execution_count: null, outputs: [], source: cell.source })),
   };
   writeFileSync(path, JSON.stringify(notebook));
