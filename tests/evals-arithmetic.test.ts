@@ -9,6 +9,7 @@ import {
   arithmeticEval,
   arithmeticHeatmap,
   arithmeticProblems,
+  calculate,
   lengthBucket,
   parseNumber,
   topOperator,
@@ -99,6 +100,24 @@ describe("arithmetic problems", () => {
     expect(() => arithmeticProblems(-1, 3, 1)).toThrow(/n must be a non-negative integer/);
     expect(() => arithmeticProblems(10, 0, 1)).toThrow(/maxDepth must be an integer >= 1/);
     expect(() => arithmeticProblems(1000, 1, 1, { maxOperand: 2 })).toThrow(/fewer than 1000 distinct expressions/);
+  });
+});
+
+describe("calculate", () => {
+  it("gives every generated expression its exact value, with Python's precedence", () => {
+    for (const p of arithmeticProblems(2000, 8, 99)) expect(calculate(p.expression).toString(), p.expression).toBe(p.exact);
+    expect(calculate("2 ** 3 ** 2").toString()).toBe("512");
+    expect(calculate("-2 ** 2").toString()).toBe("-4");
+    expect(calculate("2 ** -1").toString()).toBe("1/2");
+    expect(calculate(" (1+2)*3 - 4/8 ").toString()).toBe("17/2");
+  });
+
+  it("rejects malformed text with the position", () => {
+    expect(() => calculate("1 +")).toThrow('calculate: unexpected end at position 3 of "1 +"');
+    expect(() => calculate("(1 + 2")).toThrow(/expected "\)" at position 6/);
+    expect(() => calculate("1 + x")).toThrow(/unexpected "x" at position 4/);
+    expect(() => calculate("2 ** (1/2)")).toThrow(/exponent must be an integer/);
+    expect(() => calculate("1 / (2 - 2)")).toThrow(/division by zero/);
   });
 });
 

@@ -245,3 +245,58 @@ export function topOperator(expression: string): string {
   }
   return power ? "**" : "none";
 }
+
+/**
+ * Read an expression over integers, + - * / ** and parentheses (Python's precedence: ** binds
+ * tightest and to the right, unary minus below it) into its exact value: a calculator without
+ * `eval`. A malformed expression throws one line naming the position.
+ */
+export function calculate(text: string): Rational {
+  const tokens = [...text.matchAll(/\s*(\d+|\*\*|[-+*/()]|\S)/g)].map((m) => ({ t: m[1], at: (m.index ?? 0) + m[0].length - m[1].length }));
+  let i = 0;
+  const fail = (what: string): never => {
+    throw new Error(`calculate: ${what} at position ${tokens[i]?.at ?? text.length} of "${text}"`);
+  };
+  const peek = () => tokens[i]?.t;
+  const primary = (): Rational => {
+    const t = peek();
+    if (t === "(") {
+      i++;
+      const v = sum();
+      if (peek() !== ")") fail('expected ")"');
+      i++;
+      return v;
+    }
+    if (t !== undefined && /^\d+$/.test(t)) {
+      i++;
+      return new Rational(BigInt(t));
+    }
+    return fail(t === undefined ? "unexpected end" : `unexpected "${t}"`);
+  };
+  const power = (): Rational => {
+    const base = primary();
+    if (peek() !== "**") return base;
+    i++;
+    const exponent = unary(); // right-associative: 2 ** 3 ** 2 = 2 ** 9
+    if (!exponent.isInteger() || !exponent.absAtMost(10_000n)) fail("exponent must be an integer of at most 10000");
+    return base.pow(Number(exponent.num));
+  };
+  const unary = (): Rational => {
+    if (peek() === "-") return (i++, unary()).mul(Rational.of(-1));
+    if (peek() === "+") return (i++, unary());
+    return power();
+  };
+  const product = (): Rational => {
+    let v = unary();
+    while (peek() === "*" || peek() === "/") v = tokens[i++].t === "*" ? v.mul(unary()) : v.div(unary());
+    return v;
+  };
+  const sum = (): Rational => {
+    let v = product();
+    while (peek() === "+" || peek() === "-") v = tokens[i++].t === "+" ? v.add(product()) : v.sub(product());
+    return v;
+  };
+  const value = sum();
+  if (i < tokens.length) fail(`unexpected "${peek()}"`);
+  return value;
+}
