@@ -14,6 +14,8 @@
  *   --total_batch_tokens N                             tokens per step, by gradient accumulation
  *   --peak_flops F                                     the device's peak FLOP/s for the MFU in the log
  *   --sample_interval N, --sample_tokens N             samples while training, and tokens at the end
+ *   --hellaswag N                                      score the first N HellaSwag validation examples at the end
+ *                                                      (e.g. --init_from gpt2 --max_iters 0 --hellaswag 10042: GPT-2's acc_norm)
  * Ctrl-C or SIGTERM stops after the current step and saves a checkpoint (exit 130 / 143); a second
  * one quits at once.
  */
@@ -22,6 +24,7 @@ import { join } from "node:path";
 import { describeEngine, shutdownEngine, useBackend, type BackendChoice } from "../lib/engine/index.js";
 import { DATASETS, ShardLoader, defaultShardsDir, loadText, prepareShards } from "../lib/data/index.js";
 import { GPT, buildGPT, gptConfig, gptWeights, type GPTConfig } from "../lib/models/gpt/index.js";
+import { evaluateHellaSwag, formatHellaSwag, loadHellaSwag } from "../lib/eval/index.js";
 import { generate } from "../lib/sample/index.js";
 import { CharTokenizer, loadTiktokenEncoding } from "../lib/tokenizers/index.js";
 import {
@@ -91,10 +94,11 @@ runCli(async () => {
   console.log(`backend: ${describeEngine()}`);
   for (const note of engine.notes) console.log(`  ${note}`);
 
-  const corpus = tokenizerKind === "gpt2" ? await gpt2Corpus(dataset, args.dataDir as string | undefined) : await charCorpus(dataset, preset.trainFraction);
-
   let trainer: Trainer | undefined;
   const stop = onStopSignal(() => trainer?.stop(), "stopping after this step and saving a checkpoint");
+  const stopped = () => stop.signal !== null;
+  const corpus = tokenizerKind === "gpt2" ? await gpt2Corpus(dataset, args.dataDir as string | undefined, stopped) : await charCorpus(dataset, preset.trainFraction);
+  if (!corpus) return stop.exitCode;
   const peakFlops = (args.peakFlops as number | undefined) ?? peakFlopsFor(describeEngine());
   const callbacks: TrainerCallbacks[] = [terminalProgress({ throughput: { peakFlops } })];
   const sampleInterval = Number(given.has("sampleInterval") ? args.sampleInterval : (preset.sampleInterval ?? 0));
@@ -119,7 +123,7 @@ runCli(async () => {
     `tokens per iteration: ${(config.gradientAccumulationSteps * config.batchSize * model.config.blockSize).toLocaleString()}` +
       ` (${config.gradientAccumulationSteps} × ${config.batchSize} × ${model.config.blockSize}), ${config.maxIters} iterations`,
   );
-  console.log(peakFlops ? `MFU against a peak of ${(peakFlops / 1e12).toFixed(1)} TFLOP/s` : "MFU n/a: peak FLOP/s unknown for this device (pass --peak_flops)");
+  console.log(peakFlops ? `MFU against a peak of ${(peakFlops / 1e12).toPrecision(3)} TFLOP/s` : "MFU n/a: peak FLOP/s unknown for this device (pass --peak_flops)");
 
   const result = await trainer.run();
   if (result.checkpoint) console.log(`checkpoint: ${result.checkpoint}`);
@@ -136,6 +140,18 @@ runCli(async () => {
       onToken: (id) => (process.stdout.write(corpus.decode([id])), stop.signal === null),
     });
     process.stdout.write("\n");
+  }
+  const hellaswag = Number(args.hellaswag);
+  if (hellaswag > 0 && !stopped()) {
+    if (tokenizerKind !== "gpt2") throw new UsageError("--hellaswag scores GPT-2 tokens: use it with --tokenizer gpt2");
+    const examples = await loadHellaSwag();
+    const result = await evaluateHellaSwag(model, examples, corpus.encode, {
+      limit: hellaswag,
+      shouldStop: stopped,
+      onExample: (done, r) => done % 100 === 0 && process.stderr.write(`\rHellaSwag ${done}/${Math.min(hellaswag, examples.length)}: acc_norm ${r.accNorm.toFixed(4)}`),
+    });
+    process.stderr.write("\n");
+    console.log(formatHellaSwag(result));
   }
   await shutdownEngine();
   return stop.exitCode;
@@ -159,12 +175,15 @@ async function charCorpus(dataset: string, trainFraction: number): Promise<Corpu
 }
 
 /** GPT-2 tokens from the shards in dataDir (the default folder is prepared now when it has none). */
-async function gpt2Corpus(dataset: string, dataDir: string | undefined): Promise<Corpus> {
+async function gpt2Corpus(dataset: string, dataDir: string | undefined, shouldStop: () => boolean): Promise<Corpus | null> {
   const dir = dataDir ?? defaultShardsDir(dataset);
   // The default folder is prepared on first use; a --data_dir given must already hold shards.
   if (dataDir === undefined && !existsSync(join(dir, "meta.json"))) {
     console.log(`${dir}: no shards yet, preparing them (npm run prepare -- --dataset ${dataset} --tokenizer gpt2 --out ${dir})`);
-    if (!(await prepareShards({ dataset, out: dir }))) throw new Error("stopped while preparing the shards");
+    if (!(await prepareShards({ dataset, out: dir, shouldStop }))) {
+      console.error(`stopped while preparing ${dir}: no meta.json written, the next run prepares it again`);
+      return null;
+    }
   }
   const train = ShardLoader.open(dir, "train");
   const val = ShardLoader.open(dir, "val");

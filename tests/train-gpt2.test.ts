@@ -3,7 +3,7 @@
 // token and MFU by hand, tokens/s in the log, periodic samples, the gpt2-shakespeare preset, and
 // `npm run train` on shard data.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { copyFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -188,8 +188,8 @@ describe("the gpt2-shakespeare preset", () => {
 });
 
 describe("npm run train on shards", () => {
-  const train = (args: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", "scripts/train.ts", ...args], { encoding: "utf8", env: { ...process.env, COURSE_DEBUG: "" } });
+  const train = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, ["--import", "tsx", "scripts/train.ts", ...args], { encoding: "utf8", env: { ...process.env, COURSE_DEBUG: "", ...env } });
   const small = ["--n_layer", "1", "--n_head", "2", "--n_embd", "16", "--block_size", "8", "--batch_size", "2", "--eval_iters", "1", "--backend", "cpu"];
 
   it("trains the gpt2-shakespeare preset from --data_dir, logging tokens/s and MFU, saving the stream's position", () => {
@@ -203,8 +203,16 @@ describe("npm run train on shards", () => {
     expect(run.stdout).toContain("MFU n/a: peak FLOP/s unknown for this device (pass --peak_flops)");
     expect(run.stdout).toMatch(/^sample at step 2: "/m);
     expect(JSON.parse(loadSafetensors(join(out, "ckpt.safetensors")).metadata.data_position)).toEqual({ shard: 0, offset: 96 });
-    const mfuRun = train(["--preset", "gpt2-shakespeare", "--data_dir", dir, ...small, "--max_iters", "1", "--sample_tokens", "0", "--peak_flops", "1e9", "--out", out]);
+    // HellaSwag at the end, its file copied from a mirror folder as any dataset (here: the fixture).
+    const mirror = mkdtempSync(join(tmpdir(), "mirror-"));
+    copyFileSync("tests/fixtures/hellaswag-mini.jsonl", join(mirror, "hellaswag_val.jsonl"));
+    const env = { COURSE_DATA_DIR: mkdtempSync(join(tmpdir(), "data-")), COURSE_DATA_MIRROR: mirror };
+    const mfuRun = train(["--preset", "gpt2-shakespeare", "--data_dir", dir, ...small, "--block_size", "32", "--batch_size", "1", "--total_batch_tokens", "32",
+      "--max_iters", "1", "--sample_tokens", "0", "--peak_flops", "1e9", "--hellaswag", "5", "--out", out], env);
+    expect(mfuRun.stdout).toContain("MFU against a peak of 0.00100 TFLOP/s");
     expect(mfuRun.stderr).toMatch(/tok\/s, MFU \d+\.\d\d%$/m);
+    expect(mfuRun.stdout).toMatch(/^HellaSwag 5 examples: acc 0\.\d{4}, acc_norm 0\.\d{4} \(\d\/5; GPT-2 124M on all 10,042: acc_norm 0\.2945\)$/m);
+    expect(mfuRun.status).toBe(0);
   });
 
   it("a token total that does not divide, conflicting flags, --init_from gpt2 offline, a folder without shards: one line each", () => {

@@ -70,6 +70,7 @@ export function trainFlags(preset: TrainPreset, presetName: string): FlagSchema 
     peakFlops: { type: "number", above: 0, help: "the device's peak FLOP/s for the MFU in the log; default: a table of known GPUs, else MFU n/a" },
     sampleInterval: { type: "integer", min: 0, default: preset.sampleInterval ?? 0, help: "print a sample every this many steps (0: none)" },
     sampleTokens: { type: "integer", min: 0, default: 500, help: "tokens to sample at the end (0: none)" },
+    hellaswag: { type: "integer", min: 0, default: 0, help: "score this many HellaSwag validation examples at the end (tokenizer gpt2; 10042: all)" },
   };
   for (const [name, range] of Object.entries(SETTING_RANGES)) {
     const value = settings[name];
