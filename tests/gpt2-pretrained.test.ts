@@ -187,7 +187,7 @@ describe("GPT-2 presets and the tanh GELU", () => {
   });
 });
 
-/** Abramowitz–Stegun 7.1.26 is too coarse here; a series good to 1e-12 for |x| < 4. */
+/** erf by its Maclaurin series (good to 1e-12 for |x| < 4). */
 function erf(x: number): number {
   let term = x;
   let sum = x;

@@ -10,6 +10,9 @@
  * transformers uses, so weights either already has are not downloaded again. A file already in the
  * cache is used without asking the hub (no request at all; refs/<revision> names the snapshot).
  * HF_ENDPOINT picks another hub (a mirror), HF_HUB_OFFLINE=1 never asks one, HF_TOKEN is sent.
+ * A download that stops midway (a dropped connection, Ctrl-C) leaves no blob: the library writes
+ * blobs/<etag>.incomplete and renames it only once the body has ended, and our fetch fails a body
+ * shorter than its length; the next call downloads the file again from the start.
  */
 import { downloadFileToCacheDir, getHFHubCachePath } from "@huggingface/hub";
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
