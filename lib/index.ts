@@ -16,3 +16,4 @@ export * from "./io/index.js";
 export * from "./interp/index.js";
 export * from "./eval/index.js";
 export * from "./scaling/index.js";
+export * from "./evals/index.js";

@@ -35,7 +35,7 @@ export interface GetProbsRequest {
 
 export interface GetProbsResponse {
   model: string;
-  /** Next-token text → probability, most likely first. */
+  /** Next-token text → probability for the top tokens (an object: keys like "7" do not keep their order). */
   probs: Record<string, number>;
   usage: Usage;
 }
