@@ -6,18 +6,13 @@
  * start again: finished runs are kept, interrupted ones run again.
  */
 import { readFileSync } from "node:fs";
-import {
-  BullMQExecutor,
-  InProcessExecutor,
-  PoolExecutor,
-  checkSweepSpec,
-  formatSweepStatus,
-  parseRedisUrl,
-  runSweep,
-  type Executor,
-  type SweepSpec,
-} from "../lib/scaling/index.js";
-import { formatHelp, parseFlags, type FlagSchema } from "../lib/train/index.js";
+// The modules themselves, not lib/scaling/index.js: a sweep of non-built-in tasks starts without TensorFlow.js.
+import { BullMQExecutor, parseRedisUrl } from "../lib/scaling/bullmq.js";
+import { InProcessExecutor, type Executor } from "../lib/scaling/executor.js";
+import { PoolExecutor } from "../lib/scaling/pool.js";
+import { formatSweepStatus, runSweep } from "../lib/scaling/run-sweep.js";
+import { checkSweepSpec, type SweepSpec } from "../lib/scaling/sweep.js";
+import { formatHelp, parseFlags, type FlagSchema } from "../lib/train/args.js";
 import { UsageError, onStopSignal, runCli } from "../lib/util/cli.js";
 
 const FLAGS = {

@@ -3,8 +3,8 @@
  * (start any number, on any machines with this repository). Ctrl-C or SIGTERM finishes the running
  * run, then exits; a worker killed outright loses its run to another worker after the stall interval.
  */
-import { parseRedisUrl, startSweepWorker } from "../lib/scaling/index.js";
-import { formatHelp, parseFlags, type FlagSchema } from "../lib/train/index.js";
+import { parseRedisUrl, startSweepWorker } from "../lib/scaling/bullmq.js";
+import { formatHelp, parseFlags, type FlagSchema } from "../lib/train/args.js";
 import { UsageError, onStopSignal, runCli } from "../lib/util/cli.js";
 
 const FLAGS = {

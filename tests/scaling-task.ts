@@ -23,6 +23,14 @@ export async function run(config: RunConfig, context: TaskContext): Promise<RunO
       throw new Error("failing once on purpose");
     }
   }
+  if (config.crashOnce && process.env.SCALING_TEST_LOG) {
+    const marker = `${process.env.SCALING_TEST_LOG}.crashed-${context.id}`;
+    if (!existsSync(marker)) {
+      writeFileSync(marker, "");
+      process.exit(3); // the whole worker process dies mid-run
+    }
+  }
+  if (config.alwaysFail) throw new Error("this run always fails");
   const curve: { step: number; loss: number }[] = [];
   for (let step = 1; step <= steps; step++) {
     await new Promise((resolve) => setTimeout(resolve, sleepMs));

@@ -8,14 +8,18 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { RunSpec, RunTask } from "./sweep.js";
 import type { RunRecord } from "./runs.js";
-import { BUILTIN_TASKS } from "./tasks/index.js";
-import { engineInfo, useBackend } from "../engine/index.js";
+
+/** The tasks in tasks/, by name. */
+export const BUILTIN_TASK_NAMES = ["teacher-mse", "teacher-ce", "char-gpt"] as const;
 
 const loaded = new Map<string, RunTask>();
 
 export async function resolveTask(name: string, root = process.cwd()): Promise<RunTask> {
-  const builtin = (BUILTIN_TASKS as Record<string, RunTask>)[name];
-  if (builtin) return builtin;
+  if ((BUILTIN_TASK_NAMES as readonly string[]).includes(name)) {
+    // Loaded when first used: they bring TensorFlow.js, which a sweep of other tasks does not need.
+    const { BUILTIN_TASKS } = await import("./tasks/index.js");
+    return (BUILTIN_TASKS as Record<string, RunTask>)[name];
+  }
   const cached = loaded.get(name);
   if (cached) return cached;
   const path = isAbsolute(name) ? name : resolve(root, name);
@@ -23,7 +27,7 @@ export async function resolveTask(name: string, root = process.cwd()): Promise<R
   try {
     module = (await import(pathToFileURL(path).href)) as { run?: unknown };
   } catch (error) {
-    throw new Error(`task "${name}": not a built-in task (${Object.keys(BUILTIN_TASKS).join(", ")}) and ${path} did not load: ${(error as Error).message}`);
+    throw new Error(`task "${name}": not a built-in task (${BUILTIN_TASK_NAMES.join(", ")}) and ${path} did not load: ${(error as Error).message}`);
   }
   if (typeof module.run !== "function") throw new Error(`task "${name}": ${path} does not export a function "run"`);
   loaded.set(name, module.run as RunTask);
@@ -37,7 +41,6 @@ export function workerName(): string {
 /** Run one RunSpec to its record: resolve the task, time it, check what it returned. */
 export async function executeRun(run: RunSpec, progress: (step: number, loss: number) => void = () => {}): Promise<RunRecord> {
   const task = await resolveTask(run.task);
-  if (!engineInfo()) await useBackend(); // a fresh worker process: COURSE_BACKEND, else the fastest here
   const start = performance.now();
   const outcome = await task(run.config, { seed: run.seed, id: run.id, progress });
   for (const key of ["params", "tokens", "flops", "finalLoss", "bestLoss"] as const) {

@@ -7,7 +7,7 @@
  * evals (evaluations over the run, 4). Dropout 0, no bias, nothing saved to disk.
  */
 import { loadText } from "../../data/load.js";
-import { tf } from "../../engine/index.js";
+import { engineInfo, tf, useBackend } from "../../engine/index.js";
 import { GPT } from "../../models/gpt/index.js";
 import { CharTokenizer } from "../../tokenizers/index.js";
 import { Trainer } from "../../train/index.js";
@@ -35,6 +35,7 @@ function integer(config: RunConfig, key: string, fallback?: number): number {
 }
 
 export async function charGPT(config: RunConfig, context: TaskContext): Promise<RunOutcome> {
+  if (!engineInfo()) await useBackend(); // a fresh worker process: COURSE_BACKEND, else the fastest here
   const data = await shakespeare();
   const blockSize = integer(config, "blockSize", 64);
   const batchSize = integer(config, "batchSize", 16);

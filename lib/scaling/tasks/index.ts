@@ -1,4 +1,4 @@
-/** The built-in tasks, by the name a sweep file gives. */
+/** The built-in tasks, by the name a sweep file gives (task.ts lists the same names). */
 import { teacherClassification, teacherRegression } from "./teacher.js";
 import { charGPT } from "./char-gpt.js";
 

@@ -9,7 +9,7 @@
  * config: width (student hidden units), steps, batch, lr, inputs (8), teacherWidth (64),
  * outputs (1 for mse, classes for ce), teacherSeed (the teacher, shared by every run: 0).
  */
-import { tf } from "../../engine/index.js";
+import { engineInfo, tf, useBackend } from "../../engine/index.js";
 import type { RunOutcome } from "../runs.js";
 import type { RunConfig, TaskContext } from "../sweep.js";
 
@@ -69,6 +69,7 @@ const countParams = (net: Mlp) => Object.values(net).reduce((s: number, v: tf.Va
 
 async function trainStudent(config: RunConfig, context: TaskContext, kind: "mse" | "ce"): Promise<RunOutcome> {
   const c = toyConfig(config, kind === "mse" ? 1 : 8);
+  if (!engineInfo()) await useBackend(); // a fresh worker process: COURSE_BACKEND, else the fastest here
   // The teacher's seed is the sweep's, not the run's: every student learns the same function.
   const teacher = mlp(c.inputs, c.teacherWidth, c.outputs, 1000 + c.teacherSeed, kind === "ce" ? 3 : 2);
   const student = mlp(c.inputs, c.width, c.outputs, 2000 + 7919 * context.seed);
