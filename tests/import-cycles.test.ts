@@ -1,8 +1,9 @@
 // tslab loads lib/ through its own require, which registers a module only after running it: an
 // import cycle between lib files recurses until "Maximum call stack size exceeded" and no notebook
 // can import "./lib". So lib/ must have no cycle of value imports (`import type` is erased, and a
-// dynamic import() runs only when called).
-import { readFileSync, readdirSync, statSync } from "node:fs";
+// dynamic import() runs only when called). The same require looks for a package name next to the
+// importing file first, so `import … from "bullmq"` in lib/x/bullmq.ts imports that file itself.
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -55,7 +56,24 @@ export function findCycle(graph: Map<string, string[]>): string[] | null {
   return null;
 }
 
+/** Package names (static or dynamic imports) that tslab would resolve to a lib file beside the importer. */
+export function shadowedPackages(file: string, source: string, exists: (path: string) => boolean = existsSync): string[] {
+  const specifiers = [...source.matchAll(/(?:from\s*|import\s*\(\s*)["']([^"'.][^"']*)["']/g)].map((m) => m[1]);
+  return specifiers.filter((name) => !name.startsWith("node:") && exists(join(dirname(file), `${name}.ts`)));
+}
+
 describe("lib import graph", () => {
+  it("imports no package whose name is a file beside the importer (tslab would load that file)", () => {
+    const shadowed = ["lib.ts", ...tsFiles("lib")].flatMap((file) => shadowedPackages(file, readFileSync(file, "utf8")).map((name) => `${file}: "${name}"`));
+    expect(shadowed).toEqual([]);
+  });
+
+  it("sees a package shadowed by a sibling file", () => {
+    const source = 'import { Queue } from "bullmq";\nconst gpu = await import("webgpu");\nimport { z } from "zod";\nimport { a } from "./a.js";\n';
+    const siblings = new Set(["lib/x/bullmq.ts", "lib/x/webgpu.ts", "lib/x/a.ts"]);
+    expect(shadowedPackages("lib/x/bullmq.ts", source, (path) => siblings.has(path))).toEqual(["bullmq", "webgpu"]);
+  });
+
   it("has no cycle of value imports (tslab cannot load one)", () => {
     const graph = new Map(["lib.ts", ...tsFiles("lib")].map((file) => [normalize(file), valueImports(file, readFileSync(file, "utf8"))]));
     expect(findCycle(graph)).toBeNull();
