@@ -28,7 +28,7 @@ import { evaluateHellaSwag, formatHellaSwag, loadHellaSwag } from "../lib/eval/i
 import { generate } from "../lib/sample/index.js";
 import { CharTokenizer, loadTiktokenEncoding } from "../lib/tokenizers/index.js";
 import {
-  MODEL_SETTINGS, PRESETS, TRAIN_DEFAULTS, Trainer, checkFitsBlock, formatHelp, isBatchStream, parseFlags, peakFlopsFor, periodicSamples,
+  MODEL_SETTINGS, PRESETS, TRAIN_DEFAULTS, Trainer, checkFitsBlock, formatHelp, isBatchStream, paddedDecoder, parseFlags, peakFlopsFor, periodicSamples,
   terminalProgress, trainConfig, trainFlags, withAccumulation, type TokenSource, type TrainConfig, type TrainerCallbacks,
 } from "../lib/train/index.js";
 import { UsageError, onStopSignal, runCli } from "../lib/util/cli.js";
@@ -194,7 +194,7 @@ async function gpt2Corpus(dataset: string, dataDir: string | undefined, shouldSt
     data: { train, val },
     vocabSize: tokenizer.vocabSize,
     encode: (text) => tokenizer.encode(text),
-    decode: (ids) => tokenizer.decode(ids),
+    decode: paddedDecoder((ids) => tokenizer.decode(ids), tokenizer.vocabSize),
     prompt: [train.meta.eot],
     save: () => undefined, // GPT-2's byte order has no minbpe .model form; loadTiktokenEncoding("gpt2") rebuilds it
   };

@@ -11,8 +11,9 @@ import { tf, useBackend } from "../lib/engine/index.js";
 import { ShardLoader, writeShards } from "../lib/data/index.js";
 import { loadSafetensors } from "../lib/io/index.js";
 import { GPT, GPT2_SMALL, type GPTConfig } from "../lib/models/gpt/index.js";
+import { loadTiktokenEncoding } from "../lib/tokenizers/index.js";
 import {
-  PRESETS, Trainer, accumulationSteps, estimateLoss, flopsPerToken, formatMfu, loadCheckpoint, mfu, paddedVocabSize, peakFlopsFor,
+  PRESETS, Trainer, accumulationSteps, estimateLoss, flopsPerToken, formatMfu, loadCheckpoint, mfu, paddedDecoder, paddedVocabSize, peakFlopsFor,
   periodicSamples, terminalProgress, trainConfig, withAccumulation, type TrainConfig,
 } from "../lib/train/index.js";
 import { Rng } from "../lib/util/random.js";
@@ -170,6 +171,17 @@ describe("FLOPs, MFU and the log", () => {
     expect(events.indexOf(samples[2])).toBe(events.indexOf("step 5") - 1);
     trainer.dispose();
     model.dispose();
+  });
+});
+
+describe("decoding a padded vocabulary", () => {
+  it("shows ids past the tokenizer's as <|pad|> instead of throwing", async () => {
+    const gpt2 = await loadTiktokenEncoding("gpt2");
+    expect(() => gpt2.decode([50300])).toThrow(); // what a sample from a barely trained 50304-row model would hit
+    const decode = paddedDecoder((ids) => gpt2.decode(ids), gpt2.vocabSize);
+    expect(decode([15496, 50300, 11, 995, 50303])).toBe("Hello<|pad|>, world<|pad|>");
+    expect(decode([31373, 995])).toBe(gpt2.decode([31373, 995]));
+    expect(decode([])).toBe("");
   });
 });
 

@@ -25,7 +25,7 @@
  *   saved in checkpoints; isBatchStream, nextBatch(source, blockSize, batchSize, rng)); TrainConfig.totalBatchTokens derives
  *   gradientAccumulationSteps (accumulationSteps(total, B, T), withAccumulation(config, blockSize)); StepInfo.tokens and
  *   .tokensPerSecond; flopsPerToken(config, numParams), mfu(), peakFlopsFor(description), formatMfu() (nanoGPT's estimate_mfu);
- *   terminalProgress({ throughput: { peakFlops } }); periodicSamples({ every, decode, prompt }) (callbacks may return promises,
+ *   terminalProgress({ throughput: { peakFlops } }); periodicSamples({ every, decode, prompt }), paddedDecoder(decode, vocabSize) (callbacks may return promises,
  *   which the trainer awaits); paddedVocabSize(50257) = 50304; PRESETS["gpt2-shakespeare"].
  * Command lines: parseFlags(argv, schema) → { values, given, positionals, help } checks each --key=value against a
  *   FlagSchema (type, range, choices; UsageError naming the flag, "did you mean" for typos); formatHelp(usage, schema);

@@ -45,3 +45,24 @@ export function periodicSamples(options: PeriodicSamplesOptions): TrainerCallbac
     },
   };
 }
+
+/**
+ * A decode for a model whose vocabulary is padded past the tokenizer's (50304 > 50257): a padding row
+ * is never a target, so only a barely trained model draws one, and it shows as "<|pad|>" rather than
+ * making the tokenizer throw.
+ */
+export function paddedDecoder(decode: (ids: number[]) => string, vocabSize: number): (ids: number[]) => string {
+  return (ids) => {
+    let text = "";
+    let run: number[] = [];
+    for (const id of [...ids, -1]) {
+      if (id >= 0 && id < vocabSize) {
+        run.push(id);
+        continue;
+      }
+      text += (run.length ? decode(run) : "") + (id >= vocabSize ? "<|pad|>" : "");
+      run = [];
+    }
+    return text;
+  };
+}
