@@ -3,6 +3,8 @@
  * gradient accumulation and clipping, periodic train/val loss estimates, checkpoints, resume.
  * Batches and dropout draw from one seeded Rng (saved in checkpoints); loss estimates use their
  * own fixed seeds, so evaluating never changes the training run.
+ * As build-nanogpt, the data may instead be BatchStreams (token shards read in order, their
+ * position saved in checkpoints) and the batch a total in tokens (totalBatchTokens).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
