@@ -7,7 +7,7 @@ import { join } from "node:path";
 import pl from "nodejs-polars";
 import { writeFileAtomic } from "../io/files.js";
 import { FileFormatError } from "../io/safetensors.js";
-import type { RunSpec } from "./sweep.js";
+import type { ConfigValue, RunSpec } from "./sweep.js";
 
 /** What a task reports when its run finishes. */
 export interface RunOutcome {
@@ -88,8 +88,10 @@ export function runsTable(records: RunRecord[]): pl.DataFrame {
   const rows = records.map((r) => {
     const row: Record<string, string | number | boolean | null> = { id: r.id, sweep: r.sweep, task: r.task, seed: r.seed };
     for (const key of configKeys) {
-      const value = r.config[key];
-      row[key] = value === undefined ? null : typeof value === "object" && value !== null ? JSON.stringify(value) : value;
+      const value: ConfigValue | undefined = r.config[key];
+      if (value === undefined || value === null) row[key] = null;
+      else if (typeof value === "object") row[key] = JSON.stringify(value);
+      else row[key] = value;
     }
     Object.assign(row, {
       params: r.params,

@@ -65,7 +65,7 @@ export async function charGPT(config: RunConfig, context: TaskContext): Promise<
       },
       [{ onEval: (info) => context.progress(info.iter, info.val) }],
     );
-    const result = await trainer.run();
+    const result = await trainer.run().finally(() => trainer.dispose());
     const last = result.evals[result.evals.length - 1];
     const counts = countGPTParams(model.config);
     const tokens = maxIters * batchSize * blockSize;

@@ -54,12 +54,15 @@ interface Mlp {
   b2: tf.Variable;
 }
 
-function mlp(inputs: number, hidden: number, outputs: number, seed: number, scale = 1): Mlp {
+/** Weights ~ N(0, scale²/fan_in), biases 0; the teacher's are not trainable (nothing may update it). */
+function mlp(inputs: number, hidden: number, outputs: number, seed: number, scale = 1, trainable = true): Mlp {
+  // Inside tidy, so the initial tensors are freed (the variables keep their own copies).
+  const variable = (init: () => tf.Tensor) => tf.tidy(() => tf.variable(init(), trainable));
   return {
-    w1: tf.variable(tf.randomNormal([inputs, hidden], 0, scale / Math.sqrt(inputs), "float32", seed)),
-    b1: tf.variable(tf.zeros([hidden])),
-    w2: tf.variable(tf.randomNormal([hidden, outputs], 0, scale / Math.sqrt(hidden), "float32", seed + 1)),
-    b2: tf.variable(tf.zeros([outputs])),
+    w1: variable(() => tf.randomNormal([inputs, hidden], 0, scale / Math.sqrt(inputs), "float32", seed)),
+    b1: variable(() => tf.zeros([hidden])),
+    w2: variable(() => tf.randomNormal([hidden, outputs], 0, scale / Math.sqrt(hidden), "float32", seed + 1)),
+    b2: variable(() => tf.zeros([outputs])),
   };
 }
 
@@ -71,7 +74,7 @@ async function trainStudent(config: RunConfig, context: TaskContext, kind: "mse"
   const c = toyConfig(config, kind === "mse" ? 1 : 8);
   if (!engineInfo()) await useBackend(); // a fresh worker process: COURSE_BACKEND, else the fastest here
   // The teacher's seed is the sweep's, not the run's: every student learns the same function.
-  const teacher = mlp(c.inputs, c.teacherWidth, c.outputs, 1000 + c.teacherSeed, kind === "ce" ? 3 : 2);
+  const teacher = mlp(c.inputs, c.teacherWidth, c.outputs, 1000 + c.teacherSeed, kind === "ce" ? 3 : 2, false);
   const student = mlp(c.inputs, c.width, c.outputs, 2000 + 7919 * context.seed);
   const target = (x: tf.Tensor2D): tf.Tensor => tf.tidy(() => (kind === "mse" ? forward(teacher, x) : tf.argMax(forward(teacher, x), 1)));
   const lossOf = (x: tf.Tensor2D, y: tf.Tensor): tf.Scalar =>
@@ -97,7 +100,7 @@ async function trainStudent(config: RunConfig, context: TaskContext, kind: "mse"
       tf.tidy(() => {
         const x = tf.randomNormal([c.batch, c.inputs], 0, 1, "float32", 10_000 + context.seed * 1_000_003 + step) as tf.Tensor2D;
         const y = target(x);
-        optimizer.minimize(() => lossOf(x, y));
+        optimizer.minimize(() => lossOf(x, y), false, Object.values(student));
       });
     }
     await evaluate(c.steps);
