@@ -5,7 +5,7 @@
 import { backendChoices } from "../engine/types.js";
 import type { GPTConfig } from "../models/gpt/index.js";
 import type { FlagSchema, FlagSpec } from "./args.js";
-import { TRAIN_DEFAULTS, type TrainConfig } from "./config.js";
+import { trainConfig, type TrainConfig } from "./config.js";
 import { PRESETS, type TrainPreset } from "./presets.js";
 
 type Range = Omit<FlagSpec, "type" | "default">;
@@ -57,7 +57,8 @@ export const INIT_FROM = ["scratch", "resume", "gpt2", "gpt2-medium", "gpt2-larg
 
 /** The train script's schema; defaults (for --help) are the preset's values. */
 export function trainFlags(preset: TrainPreset, presetName: string): FlagSchema {
-  const settings: Record<string, unknown> = { ...TRAIN_DEFAULTS, outDir: `out/${presetName}`, ...preset.train, ...preset.model };
+  // trainConfig: the warm-up and decay a preset leaves out follow its maxIters (shown as such in --help).
+  const settings: Record<string, unknown> = { ...trainConfig({ outDir: `out/${presetName}`, ...preset.train }), ...preset.model };
   const schema: FlagSchema = {
     preset: { type: "string", choices: Object.keys(PRESETS), default: presetName, help: "model and training setup" },
     backend: { type: "string", choices: backendChoices, help: "tensor backend; default: COURSE_BACKEND, else auto" },
@@ -66,7 +67,7 @@ export function trainFlags(preset: TrainPreset, presetName: string): FlagSchema 
     initFrom: { type: "string", choices: INIT_FROM, default: "scratch", help: "resume (= --resume), or fine-tune OpenAI's GPT-2 weights" },
     dataset: { type: "string", default: preset.dataset, help: "a dataset name or a text file" },
     tokenizer: { type: "string", choices: ["char", "gpt2"], default: preset.tokenizer ?? "char", help: "char: characters of the text; gpt2: GPT-2's BPE, read from prepared shards" },
-    dataDir: { type: "string", help: "folder of shards from npm run prepare (tokenizer gpt2; prepared on first use); default data/<dataset>-gpt2" },
+    dataDir: { type: "string", help: "folder of shards from npm run prepare (tokenizer gpt2); default data/<dataset>-gpt2, prepared on first use" },
     peakFlops: { type: "number", above: 0, help: "the device's peak FLOP/s for the MFU in the log; default: a table of known GPUs, else MFU n/a" },
     sampleInterval: { type: "integer", min: 0, default: preset.sampleInterval ?? 0, help: "print a sample every this many steps (0: none)" },
     sampleTokens: { type: "integer", min: 0, default: 500, help: "tokens to sample at the end (0: none)" },
