@@ -152,6 +152,11 @@ describe("synthetic laws", () => {
     expect(iso.dExponent).toBeCloseTo(0.34 / 0.62, 2);
     for (const profile of iso.profiles) expect(profile.nOpt / computeOptimal(truth, profile.flops).n).toBeGreaterThan(0.9);
     expect(() => fitIsoFlop(points.slice(0, 9))).toThrow(/at least 2 budgets/);
+    // Planned budgets group runs whose FLOPs drifted (rounded step counts) all the same.
+    const drifted = points.map((p, i) => ({ ...p, flops: p.flops * (1 + 0.2 * Math.sin(i)), budget: p.flops }));
+    const planned = fitIsoFlop(drifted);
+    expect(planned.profiles.map((p) => p.flops)).toEqual([1e18, 1e19, 1e20, 1e21, 1e22]);
+    expect(planned.nExponent).toBeCloseTo(iso.nExponent, 10);
   });
 
   it("fits a parabola exactly through exact points", () => {

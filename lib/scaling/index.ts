@@ -23,3 +23,4 @@ export * from "./run-sweep.js";
 export * from "./tasks/teacher.js";
 export * from "./tasks/char-gpt.js";
 export { BUILTIN_TASKS } from "./tasks/index.js";
+export * from "./figures.js";

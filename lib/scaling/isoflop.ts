@@ -9,6 +9,8 @@ export interface IsoFlopPoint {
   n: number;
   flops: number;
   loss: number;
+  /** The budget the run was planned for: points with the same one form a profile (default: grouped by flops). */
+  budget?: number;
 }
 
 export interface IsoFlopProfile {
@@ -61,26 +63,31 @@ export function fitParabola(xs: number[], ys: number[]): { c2: number; c1: numbe
 }
 
 /**
- * Group points by budget (budgets within `tolerance` relative of each other are one), fit each
+ * Group points by their planned budget, or else by FLOPs (within `tolerance` relative of each other are one), fit each
  * budget with at least 3 distinct sizes and an upward parabola, and the power law through the minima.
  */
 export function fitIsoFlop(points: IsoFlopPoint[], options: { tolerance?: number } = {}): IsoFlopFit {
   const tolerance = options.tolerance ?? 0.05;
   const groups: IsoFlopPoint[][] = [];
-  for (const p of [...points].sort((a, b) => a.flops - b.flops)) {
-    const last = groups[groups.length - 1];
+  const planned = new Map<number, IsoFlopPoint[]>();
+  for (const p of points) if (p.budget !== undefined) planned.set(p.budget, [...(planned.get(p.budget) ?? []), p]);
+  const byFlops: IsoFlopPoint[][] = [];
+  for (const p of [...points].filter((q) => q.budget === undefined).sort((a, b) => a.flops - b.flops)) {
+    const last = byFlops[byFlops.length - 1];
     if (last && Math.abs(p.flops - last[0].flops) <= tolerance * last[0].flops) last.push(p);
-    else groups.push([p]);
+    else byFlops.push([p]);
   }
+  groups.push(...[...planned.entries()].map(([, group]) => group), ...byFlops);
   const profiles: IsoFlopProfile[] = [];
   for (const group of groups) {
     if (new Set(group.map((p) => p.n)).size < 3) continue;
     const parabola = fitParabola(group.map((p) => Math.log(p.n)), group.map((p) => p.loss));
     if (!(parabola.c2 > 0)) continue;
     const x = -parabola.c1 / (2 * parabola.c2);
-    const flops = Math.exp(group.reduce((s, p) => s + Math.log(p.flops), 0) / group.length);
+    const flops = group[0].budget ?? Math.exp(group.reduce((s, p) => s + Math.log(p.flops), 0) / group.length);
     profiles.push({ flops, points: group, parabola, nOpt: Math.exp(x), lossOpt: parabola.c2 * x * x + parabola.c1 * x + parabola.c0 });
   }
+  profiles.sort((a, b) => a.flops - b.flops);
   if (profiles.length < 2) {
     throw new Error(`fitIsoFlop: need at least 2 budgets with 3 or more sizes and a minimum, found ${profiles.length} of ${groups.length}`);
   }
