@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 // The modules themselves, not lib/scaling/index.js: a sweep of non-built-in tasks starts without TensorFlow.js.
-import { BullMQExecutor, parseRedisUrl } from "../lib/scaling/bullmq.js";
+import { BullMQExecutor, parseRedisUrl } from "../lib/scaling/redis-queue.js";
 import { InProcessExecutor, type Executor } from "../lib/scaling/executor.js";
 import { PoolExecutor } from "../lib/scaling/pool.js";
 import { formatSweepStatus, runSweep } from "../lib/scaling/run-sweep.js";

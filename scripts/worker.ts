@@ -3,7 +3,7 @@
  * (start any number, on any machines with this repository). Ctrl-C or SIGTERM finishes the running
  * run, then exits; a worker killed outright loses its run to another worker after the stall interval.
  */
-import { parseRedisUrl, startSweepWorker } from "../lib/scaling/bullmq.js";
+import { parseRedisUrl, startSweepWorker } from "../lib/scaling/redis-queue.js";
 import { formatHelp, parseFlags, type FlagSchema } from "../lib/train/args.js";
 import { UsageError, onStopSignal, runCli } from "../lib/util/cli.js";
 

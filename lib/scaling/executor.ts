@@ -1,7 +1,7 @@
 /**
  * Executors run a sweep's pending runs and hand back each record as it finishes; runSweep keeps the
  * runs folder. One interface for all: in-process (here), a local pool of worker processes
- * (pool.ts) and BullMQ queues on Redis (bullmq.ts).
+ * (pool.ts) and BullMQ queues on Redis (redis-queue.ts).
  */
 import type { RunRecord } from "./runs.js";
 import type { RunSpec } from "./sweep.js";

@@ -18,7 +18,7 @@ export * from "./runs.js";
 export * from "./task.js";
 export * from "./executor.js";
 export * from "./pool.js";
-export * from "./bullmq.js";
+export * from "./redis-queue.js";
 export * from "./run-sweep.js";
 export * from "./tasks/teacher.js";
 export * from "./tasks/char-gpt.js";
