@@ -228,7 +228,9 @@ describe("tinystories (no pinned checksum: trust on first use)", () => {
     expect(info.sha256).toBeUndefined();
     expect(info.optional).toBe(true);
     expect(info.description).toMatch(/recorded in data\/checksums\.json on first download/);
-    expect(defaultDatasets()).toEqual(["tinyshakespeare", "names", "taylorswift"]);
+    expect(defaultDatasets()).toEqual(Object.keys(DATASETS).filter((name) => !datasetInfo(name).optional));
+    expect(defaultDatasets()).toEqual(expect.arrayContaining(["tinyshakespeare", "names", "taylorswift"]));
+    expect(defaultDatasets()).not.toContain("tinystories");
 
     const dir = tmp("course-data-");
     const server = await serve({ "TinyStories-valid.txt": story });

@@ -15,7 +15,7 @@ function files(dir: string): string[] {
 }
 
 function suggested(text: string): string[] {
-  return [...text.matchAll(/npm run ([a-z][\w:-]*)/g)].map((m) => m[1]);
+  return [...text.matchAll(/npm run ([a-z][\w:-]*[\w])/g)].map((m) => m[1]);
 }
 
 describe("npm scripts named in messages and docs", () => {

@@ -212,7 +212,7 @@ export function readSafetensors(source: ByteSource, file = "safetensors data"): 
   for (const { name, dtype, shape, begin, end } of entries) {
     const ctor = ARRAY_OF[dtype];
     const copy = source.read(dataStart + begin, end - begin);
-    define(tensors, name, { dtype, shape, data: new ctor(copy.buffer, 0, (end - begin) / ctor.BYTES_PER_ELEMENT) });
+    define(tensors, name, { dtype, shape, data: new ctor(copy.buffer as ArrayBuffer, 0, (end - begin) / ctor.BYTES_PER_ELEMENT) });
   }
   return { tensors, metadata };
 }
