@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  ConcurrencyLimit,
   Tally,
   arithmeticEval,
   evalResultFromJson,
@@ -77,6 +78,26 @@ describe("runEval", () => {
     expect(result.counts.total).toBe(60);
     expect(lines(join(dir, "results.jsonl")).length).toBe(61); // header + each sample once
     expect(evalResultFromJson(readFileSync(join(dir, "eval_result.json"), "utf8"))).toEqual(result);
+  });
+
+  it("asks nothing more once aborted: queued requests are dropped", async () => {
+    const one = new ConcurrencyLimit(1);
+    let asked = 0;
+    const serial: Provider = {
+      model: "serial",
+      tally: new Tally(),
+      getText: (request, options) =>
+        one.run(async () => {
+          asked++;
+          await new Promise((r) => setTimeout(r, 2));
+          return { model: "serial", text: "1", finishReason: "stop", usage: { inputTokens: 1, outputTokens: 1 } };
+        }, options?.signal),
+    };
+    const controller = new AbortController();
+    const run = runEval(spec, serial, { signal: controller.signal, onProgress: (done) => done === 10 && controller.abort(new Error("enough")) });
+    await expect(run).rejects.toThrow("enough");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(asked).toBeLessThanOrEqual(11);
   });
 
   it("resumes after SIGKILL of the process running it, each sample once", async () => {

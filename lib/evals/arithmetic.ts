@@ -30,9 +30,11 @@ export interface GeneratorOptions {
   powerProbability?: number;
   /** Expressions whose exact value exceeds this in absolute value are drawn again (default 1e6). */
   maxAbs?: number;
+  /** The binary operations to draw from (default all four). */
+  operators?: BinaryOp[];
 }
 
-const DEFAULTS: Required<GeneratorOptions> = {
+const DEFAULTS: Required<Omit<GeneratorOptions, "operators">> = {
   minOperand: 1,
   maxOperand: 10,
   minExponent: 2,
@@ -79,6 +81,8 @@ export function render(e: Expr): string {
 /** One random expression of exactly `targetDepth` (≥ 1); its value may be out of bounds (see drawExpression). */
 export function randomExpression(rng: Rng, targetDepth: number, options: GeneratorOptions = {}): Expr {
   const o = { ...DEFAULTS, ...options };
+  const ops = options.operators ?? OPS;
+  if (ops.length === 0 || ops.some((op) => !OPS.includes(op))) throw new RangeError(`operators must be some of ${OPS.join(" ")}, got ${ops.join(" ")}`);
   const operand = (): Expr => ({ kind: "num", value: rng.randint(o.minOperand, o.maxOperand + 1) });
   const grow = (d: number): Expr => {
     if (d === 0) return operand();
@@ -90,7 +94,7 @@ export function randomExpression(rng: Rng, targetDepth: number, options: Generat
     const deep = grow(d - 1);
     const shallow = grow(other);
     const deepLeft = rng.random() < 0.5;
-    return { kind: "bin", op: OPS[rng.randint(0, OPS.length)], left: deepLeft ? deep : shallow, right: deepLeft ? shallow : deep };
+    return { kind: "bin", op: ops[rng.randint(0, ops.length)], left: deepLeft ? deep : shallow, right: deepLeft ? shallow : deep };
   };
   return grow(targetDepth);
 }

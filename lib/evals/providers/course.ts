@@ -14,7 +14,7 @@ import { loadGPT, type GPT } from "../../models/index.js";
 import { generate } from "../../sample/index.js";
 import { loadTokenizer, type Tokenizer } from "../../tokenizers/index.js";
 import type { Message } from "../structs.js";
-import { ConcurrencyLimit, ProviderError, Tally, type GetProbsRequest, type GetProbsResponse, type GetTextRequest, type GetTextResponse, type Provider } from "./provider.js";
+import { ConcurrencyLimit, ProviderError, Tally, type CallOptions, type GetProbsRequest, type GetProbsResponse, type GetTextRequest, type GetTextResponse, type Provider } from "./provider.js";
 
 export interface CourseModelOptions {
   model: GPT;
@@ -38,7 +38,7 @@ export class CourseModelProvider implements Provider {
     this.model = options.name ?? "course-gpt";
   }
 
-  async getText(request: GetTextRequest): Promise<GetTextResponse> {
+  async getText(request: GetTextRequest, options: CallOptions = {}): Promise<GetTextResponse> {
     return this.limit.run(async () => {
       const prompt = this.encodePrompt(request.prompt);
       const stop = this.options.stop ?? "\n";
@@ -56,10 +56,10 @@ export class CourseModelProvider implements Provider {
       const usage = { inputTokens: prompt.length, outputTokens: ids.length - prompt.length };
       this.tally.add(usage);
       return { model: this.model, text, finishReason, usage };
-    });
+    }, options.signal);
   }
 
-  async getProbs(request: GetProbsRequest): Promise<GetProbsResponse> {
+  async getProbs(request: GetProbsRequest, options: CallOptions = {}): Promise<GetProbsResponse> {
     return this.limit.run(async () => {
       const prompt = this.encodePrompt(request.prompt);
       const probs = await nextTokenProbs(this.options.model, prompt);
@@ -68,7 +68,7 @@ export class CourseModelProvider implements Provider {
       for (const id of order) out[this.options.tokenizer.decode([id])] = probs[id];
       this.tally.add({ inputTokens: prompt.length, outputTokens: 0 });
       return { model: this.model, probs: out, usage: { inputTokens: prompt.length, outputTokens: 0 } };
-    });
+    }, options.signal);
   }
 
   private encodePrompt(prompt: Message[]): number[] {

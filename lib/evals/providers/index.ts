@@ -1,4 +1,4 @@
 export * from "./provider.js";
-export * from "./openai.js";
-export * from "./anthropic.js";
+export * from "./openai-api.js";
+export * from "./anthropic-api.js";
 export * from "./course.js";

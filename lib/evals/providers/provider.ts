@@ -114,8 +114,13 @@ export class ConcurrencyLimit {
     if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`concurrency must be an integer >= 1, got ${limit}`);
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /** Run `task` when a slot is free; a call whose signal aborted while it waited throws instead of running. */
+  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (signal?.aborted) {
+      this.waiting.shift()?.();
+      throw signal.reason;
+    }
     this.active++;
     try {
       return await task();

@@ -82,7 +82,7 @@ export class AnthropicProvider implements Provider {
       } catch (error) {
         throw this.explain(error);
       }
-    });
+    }, options.signal);
   }
 
   private explain(error: unknown): unknown {

@@ -1,4 +1,5 @@
 /**
+ * (The file is not named openai.ts: tslab resolves `import "openai"` inside a file of that name to the file itself.)
  * OpenAI's Chat Completions through the official SDK, and any OpenAI-compatible server (vLLM,
  * llama.cpp's llama-server, Ollama's /v1) through the same client with another base URL.
  *
@@ -101,7 +102,7 @@ export class OpenAIProvider implements Provider {
       } catch (error) {
         throw this.explain(error);
       }
-    });
+    }, options.signal);
   }
 
   private explain(error: unknown): unknown {
