@@ -96,6 +96,13 @@ describe("arithmetic problems", () => {
     expect(problems.filter((p) => p.exact.includes("/")).length).toBeGreaterThan(1000);
   });
 
+  it("draw only the operators asked for", () => {
+    const sums = arithmeticProblems(300, 4, 1, { operators: ["+", "-"], powerProbability: 0 });
+    expect(sums.every((p) => /^[\d\s+\-()]+$/.test(p.expression))).toBe(true);
+    expect(sums.some((p) => p.expression.includes("-")) && sums.some((p) => p.expression.includes("+"))).toBe(true);
+    expect(() => arithmeticProblems(3, 2, 1, { operators: [] })).toThrow(/operators must be some of/);
+  });
+
   it("rejects bad sizes with one line", () => {
     expect(() => arithmeticProblems(-1, 3, 1)).toThrow(/n must be a non-negative integer/);
     expect(() => arithmeticProblems(10, 0, 1)).toThrow(/maxDepth must be an integer >= 1/);
