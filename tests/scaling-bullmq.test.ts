@@ -184,6 +184,20 @@ describe.skipIf(!REDIS)("BullMQ sweeps on a loopback Redis", () => {
     noOverlaps(events, new Set([victim.pid!]));
   }, 120_000);
 
+  it("a worker stopped with SIGTERM finishes its run, then exits 143", async () => {
+    const s = setup({ configs: [{ width: 4 }, { width: 8 }, { width: 16 }], base: { steps: 20, sleepMs: 50 } });
+    const worker = s.worker();
+    const sweep = s.sweep();
+    await waitFor("a run to start", () => s.events().some((e) => e.kind === "start"), 30_000);
+    const running = s.events().find((e) => e.kind === "start")!.id;
+    worker.kill("SIGTERM");
+    expect(await exitOf(worker)).toBe(143);
+    expect(s.events().filter((e) => e.id === running).map((e) => e.kind)).toEqual(["start", "end"]);
+    s.worker();
+    expect(await exitOf(sweep), (sweep as ChildProcess & { output: string }).output).toBe(0);
+    expect(s.files()).toEqual(s.expected());
+  }, 120_000);
+
   it("Redis restarted mid-sweep (its data gone): workers reconnect and nothing is lost", async () => {
     const s = setup({ grid: { width: [2, 4, 8, 16, 32, 64] }, base: { steps: 8, sleepMs: 40 } });
     s.worker();

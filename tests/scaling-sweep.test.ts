@@ -161,6 +161,33 @@ describe("local worker pool", () => {
 });
 
 describe("npm run sweep", () => {
+  it("stops on SIGINT with status 130, keeping finished runs, and a second start finishes the sweep (parquet table)", async () => {
+    const dir = folder();
+    const file = `${dir}.json`;
+    const spec: SweepSpec = { name: "interrupted", task: TASK, grid: { width: [2, 4, 8, 16, 32, 64] }, base: { steps: 10, sleepMs: 40 } };
+    writeFileSync(file, JSON.stringify(spec));
+    const args = ["--import", "tsx", "scripts/sweep.ts", file, "--runs_dir", dir, "--workers", "2", "--table", "parquet"];
+    const first = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    first.stderr!.on("data", (d) => (stderr += d));
+    await waitFor("a finished run", () => jsonFiles(dir).length >= 1);
+    const stoppedAt = Date.now();
+    first.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => first.once("exit", resolve));
+    expect(code).toBe(130);
+    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+    expect(stderr).toMatch(/SIGINT: stopping: finished runs are kept/);
+    const kept = jsonFiles(dir).length;
+    expect(kept).toBeGreaterThanOrEqual(1);
+    expect(kept).toBeLessThan(6);
+    const second = spawnSync(process.execPath, args, { encoding: "utf8" });
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(new RegExp(`6 runs recorded in .* \\(${kept} from before\\), 0 failed`));
+    const table = readFileSync(join(dir, "runs.parquet"));
+    expect(table.subarray(0, 4).toString()).toBe("PAR1");
+  }, 60_000);
+
+
   it("rejects a missing or malformed sweep file in one line, exit 2", () => {
     const bad = join(work, "bad.json");
     writeFileSync(bad, JSON.stringify({ name: "x", task: "t", seeds: "zero" }));
