@@ -5,6 +5,12 @@
  *   const fit = fitChinchilla(points, { refine: 100 });   // { E, A, B, alpha, beta }
  *   const { spread } = bootstrapChinchilla(points, fit);  // standard errors from 1,000 resamples
  *   const law = fitPowerLaw(params, losses);               // L(N) = (N_c / N)^α
+ *
+ *   const spec = { name: "mlp", task: "teacher-mse", grid: { width: [8, 16, 32] }, seeds: [0, 1] };
+ *   const { records } = await runSweep(spec, { executor: new PoolExecutor() });  // out/sweeps/mlp/<id>.json
+ *
+ * Executors: InProcessExecutor, PoolExecutor (local processes), BullMQExecutor + startSweepWorker
+ * (a Redis queue; `npm run sweep -- --queue redis://…` and `npm run worker -- --queue redis://…`).
  */
 export * from "./lbfgs.js";
 export * from "./bootstrap.js";
