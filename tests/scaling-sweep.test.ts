@@ -91,6 +91,23 @@ describe("runSweep in process", () => {
     expect(readFileSync(join(dir, "runs.csv"), "utf8").trim().split("\n").length).toBe(5);
   });
 
+  it("refuses a runs folder another live sweep holds, and takes over one whose sweep died", async () => {
+    const dir = folder();
+    const spec: SweepSpec = { name: "locked", task: TASK, base: { steps: 1, sleepMs: 0 } };
+    const holder = spawn("sleep", ["30"]);
+    try {
+      new RunStore(dir);
+      writeFileSync(join(dir, ".sweep.lock"), `${holder.pid}\n`);
+      await expect(runSweep(spec, { runsDir: dir })).rejects.toThrow(new RegExp(`another sweep \\(pid ${holder.pid}\\) is running in this folder`));
+    } finally {
+      holder.kill("SIGKILL");
+      await new Promise((resolve) => holder.once("exit", resolve));
+    }
+    const result = await runSweep(spec, { runsDir: dir }); // the holder is gone: its lock is stale
+    expect(result.records.length).toBe(1);
+    expect(existsSync(join(dir, ".sweep.lock"))).toBe(false);
+  });
+
   it("reports a run that fails without stopping the others", async () => {
     const spec: SweepSpec = { name: "fails", task: TASK, configs: [{ width: 4 }, { width: 8, alwaysFail: true }], base: { steps: 1, sleepMs: 0 } };
     const result = await runSweep(spec, { runsDir: folder(), executor: new InProcessExecutor() });

@@ -2,6 +2,7 @@
  * runSweep: expand the sweep, skip the runs its folder already holds, hand the rest to an
  * executor and record each finished run once. Safe to kill at any moment and start again.
  */
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InProcessExecutor, type Executor } from "./executor.js";
 import { RunStore, writeRunsTable, type RunRecord } from "./runs.js";
@@ -46,10 +47,50 @@ export function defaultRunsDir(name: string): string {
   return join("out", "sweeps", name);
 }
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+/**
+ * Claim the runs folder for this process (`.sweep.lock` holding its pid), so that two sweeps on one
+ * machine never run the same runs at once; a lock whose process is gone is taken over. Returns the release.
+ */
+export function lockRunsFolder(dir: string): () => void {
+  const path = join(dir, ".sweep.lock");
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = Number(readFileSync(path, "utf8").trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new Error(`${dir}: another sweep (pid ${pid}) is running in this folder; wait for it or stop it`);
+      }
+      rmSync(path, { force: true }); // left by a process that died (or an interrupted call in this one)
+    }
+  }
+  throw new Error(`${dir}: could not take .sweep.lock`);
+}
+
 export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Promise<SweepResult> {
   const runs = expandSweep(spec);
   const runsDir = options.runsDir ?? defaultRunsDir(spec.name);
   const store = new RunStore(runsDir);
+  const release = lockRunsFolder(runsDir);
+  try {
+    return await sweepWith(runs, store, runsDir, options);
+  } finally {
+    release();
+  }
+}
+
+async function sweepWith(runs: RunSpec[], store: RunStore, runsDir: string, options: SweepOptions): Promise<SweepResult> {
   const pending = runs.filter((run) => !store.has(run.id));
   const failures: { run: RunSpec; message: string }[] = [];
   const started = performance.now();
