@@ -5,6 +5,7 @@ import { getEncoding } from "js-tiktoken";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bosToken, toSingleToken, toStrTokens, toString, toTokens } from "../lib/interp/index.js";
 import { CharTokenizer, loadTiktokenEncoding, type RegexTokenizer } from "../lib/tokenizers/index.js";
+import { Rng } from "../lib/util/random.js";
 
 let gpt2: RegexTokenizer;
 beforeAll(async () => {
@@ -101,5 +102,23 @@ describe("toSingleToken", () => {
     expect(() => toSingleToken(gpt2, "Butterfly")).toThrow('toSingleToken: "Butterfly" is 3 tokens, not one ("But", "ter", "fly")');
     expect(() => toSingleToken(gpt2, " michael")).toThrow(/is 2 tokens/);
     expect(() => toSingleToken(gpt2, "")).toThrow('toSingleToken: "" is 0 tokens, not one');
+  });
+});
+
+describe("on random text", () => {
+  const PIECES = ["Hello", " world", ",", " I", " am", "<|endoftext|>", "\n", "  ", "123", "4567", "+", "é", "中文", "😀", " Butterfly", "'s", "\t"];
+
+  it("toTokens is js-tiktoken's encoding with special tokens allowed, after the BOS; toString undoes it (500 texts)", () => {
+    const reference = getEncoding("gpt2");
+    const rng = new Rng(14);
+    for (let n = 0; n < 500; n++) {
+      let text = "";
+      for (let i = rng.randint(0, 12); i > 0; i--) text += PIECES[rng.randint(0, PIECES.length)];
+      const ids = toTokens(gpt2, text);
+      expect(ids[0]).toBe(50256);
+      expect(ids.slice(1)).toEqual(reference.encode(text, "all"));
+      expect(toString(gpt2, ids.slice(1))).toBe(text);
+      expect(toStrTokens(gpt2, text)).toEqual(ids.map((id) => reference.decode([id])));
+    }
   });
 });
