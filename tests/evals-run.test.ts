@@ -11,6 +11,9 @@ import {
   Tally,
   arithmeticEval,
   evalResultFromJson,
+  makeBatch,
+  mcQuestion,
+  qaSample,
   readRunLog,
   resultsFrame,
   runEval,
@@ -178,6 +181,16 @@ describe("EvalResult JSON", () => {
     expect(Object.keys(json.sample_results[0]).sort()).toEqual(["input", "other_output", "output", "output_correct", "output_parsed", "sample", "score"]);
     expect(Object.keys(json.sample_results[0].sample).sort()).toEqual(["body", "id", "ideal_answers", "splits", "type"]);
     expect(evalResultFromJson(JSON.stringify(result))).toEqual(result);
+  });
+
+  it("gives samples and batches content ids", () => {
+    const a = qaSample("What is 2 + 2?", ["4"]);
+    expect(a.id).toBe(qaSample("What is 2 + 2?", ["4"]).id);
+    expect(a.id).not.toBe(qaSample("What is 2 + 2?", ["5"]).id);
+    expect(mcQuestion("Q", ["a"], ["b"]).id).not.toBe(mcQuestion("Q", ["b"], ["a"]).id);
+    const batch = makeBatch(spec.samples, "test");
+    expect(batch.id).toBe(makeBatch([...spec.samples], "someone else").id);
+    expect(batch.id).not.toBe(makeBatch(spec.samples.slice(1), "test").id);
   });
 
   it("rejects a wrong shape in one line naming the field", async () => {

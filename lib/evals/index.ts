@@ -11,7 +11,7 @@
  * Exports: Rational; Expr, evaluate, depth, operationCount, render, randomExpression, drawExpression,
  *   arithmeticProblems, lengthBucket, parseNumber, withinTolerance, arithmeticEval, topOperator;
  *   Sample (QASample | MCQuestionSample), Message, Batch, EvalSpec, SampleResult, EvalResult, contentId,
- *   qaSample, mcQuestion, countResults, evalResultFromJson; runEval(spec, provider, { runDir, onProgress, signal });
+ *   qaSample, mcQuestion, makeBatch, countResults, evalResultFromJson; runEval(spec, provider, { runDir, onProgress, signal });
  *   RunLog, readRunLog; wilsonInterval, accuracyBySplit, arithmeticHeatmap; resultsFrame;
  *   Provider, GetTextRequest/Response, GetProbsRequest/Response, Tally, ProviderError, ConcurrencyLimit, withRetries,
  *   openAIProvider, openAICompatibleProvider, anthropicProvider, courseModelProvider, courseCheckpointProvider, nextTokenProbs;

@@ -129,6 +129,11 @@ export function mcQuestion(body: string | Message[], right: string[], wrong: str
   };
 }
 
+/** A batch whose id is the hash of its samples' ids, so re-importing the same samples gives the same batch. */
+export function makeBatch(samples: Sample[], createdBy: string): Batch {
+  return { id: contentId(samples.map((s) => s.id)), created_by: createdBy, samples };
+}
+
 /** Counts and accuracy of a list of sample results. */
 export function countResults(results: SampleResult[]): { counts: EvalCounts; accuracy: number } {
   const correct = results.filter((r) => r.score === 1).length;
