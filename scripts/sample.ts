@@ -12,8 +12,8 @@ import { dirname, join } from "node:path";
 import { backendChoices, describeEngine, shutdownEngine, useBackend, type BackendChoice } from "../lib/engine/index.js";
 import { loadGPT } from "../lib/models/gpt/index.js";
 import { generate } from "../lib/sample/index.js";
-import { loadTokenizer } from "../lib/tokenizers/index.js";
-import { formatHelp, parseFlags, type FlagSchema } from "../lib/train/index.js";
+import { loadSavedTokenizer } from "../lib/tokenizers/index.js";
+import { formatHelp, paddedDecoder, parseFlags, type FlagSchema } from "../lib/train/index.js";
 import { UsageError, onStopSignal, runCli } from "../lib/util/cli.js";
 
 const FLAGS = {
@@ -48,8 +48,10 @@ runCli(async () => {
   await useBackend(args.backend as BackendChoice | undefined);
   console.error(`backend: ${describeEngine()}`);
   const model = loadGPT(ckpt);
-  const tokenizer = loadTokenizer(tokenizerPath);
+  const tokenizer = await loadSavedTokenizer(tokenizerPath);
   const prompt = tokenizer.encode(start);
+  // A model whose vocabulary is padded past the tokenizer's (GPT-2's 50304 > 50257) may draw a padding id.
+  const decode = paddedDecoder((ids) => tokenizer.decode(ids), tokenizer.vocabSize);
 
   const stop = onStopSignal(() => undefined, "stopping after this token");
   process.stdout.write(start);
@@ -60,7 +62,7 @@ runCli(async () => {
       topK: args.topK,
       topP: args.topP,
       seed: args.seed + i,
-      onToken: (id) => (process.stdout.write(tokenizer.decode([id])), stop.signal === null),
+      onToken: (id) => (process.stdout.write(decode([id])), stop.signal === null),
     });
     process.stdout.write("\n---------------\n" + (i + 1 < args.numSamples && stop.signal === null ? start : ""));
   }

@@ -26,7 +26,7 @@ import { DATASETS, ShardLoader, defaultShardsDir, loadText, prepareShards } from
 import { GPT, buildGPT, gptConfig, gptWeights, type GPTConfig } from "../lib/models/gpt/index.js";
 import { evaluateHellaSwag, formatHellaSwag, loadHellaSwag } from "../lib/eval/index.js";
 import { generate } from "../lib/sample/index.js";
-import { CharTokenizer, loadTiktokenEncoding } from "../lib/tokenizers/index.js";
+import { CharTokenizer, loadTiktokenEncoding, saveTiktokenReference } from "../lib/tokenizers/index.js";
 import {
   MODEL_SETTINGS, PRESETS, TRAIN_DEFAULTS, Trainer, checkFitsBlock, formatHelp, isBatchStream, paddedDecoder, parseFlags, peakFlopsFor, periodicSamples,
   terminalProgress, trainConfig, trainFlags, withAccumulation, type TokenSource, type TrainConfig, type TrainerCallbacks,
@@ -42,7 +42,7 @@ interface Corpus {
   decode(ids: number[]): string;
   /** The prompt of samples: a newline (characters) or the end-of-text token (GPT-2). */
   prompt: number[];
-  /** Write <prefix>.model for npm run sample (character tokenizers only). */
+  /** Write <prefix>.model for npm run sample (a tiktoken reference for GPT-2 tokens). */
   save(prefix: string): void;
 }
 
@@ -196,7 +196,7 @@ async function gpt2Corpus(dataset: string, dataDir: string | undefined, shouldSt
     encode: (text) => tokenizer.encode(text),
     decode: paddedDecoder((ids) => tokenizer.decode(ids), tokenizer.vocabSize),
     prompt: [train.meta.eot],
-    save: () => undefined, // GPT-2's byte order has no minbpe .model form; loadTiktokenEncoding("gpt2") rebuilds it
+    save: (prefix) => saveTiktokenReference(prefix, "gpt2"), // npm run sample rebuilds the encoding from its name
   };
 }
 

@@ -15,7 +15,8 @@ import { GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN } from "./patterns.js";
 import type { BpeModel } from "./bpe.js";
 import { PairTable } from "./pair-table.js";
 
-export type TiktokenEncodingName = "gpt2" | "r50k_base" | "cl100k_base";
+export const TIKTOKEN_ENCODINGS = ["gpt2", "r50k_base", "cl100k_base"] as const;
+export type TiktokenEncodingName = (typeof TIKTOKEN_ENCODINGS)[number];
 
 const SPLIT_PATTERNS: Record<TiktokenEncodingName, string> = {
   gpt2: GPT2_SPLIT_PATTERN,
