@@ -9,7 +9,7 @@
  *   showTable(accuracyBySplit(result, "depth")); showPlot(arithmeticHeatmap(result)); resultsFrame(result);
  *
  * Exports: Rational; Expr, evaluate, depth, operationCount, render, randomExpression, drawExpression,
- *   arithmeticProblems, lengthBucket, parseNumber, withinTolerance, arithmeticEval, topOperator;
+ *   arithmeticProblems, lengthBucket, parseNumber, withinTolerance, arithmeticEval, topOperator, calculate (a calculator without eval);
  *   Sample (QASample | MCQuestionSample), Message, Batch, EvalSpec, SampleResult, EvalResult, contentId,
  *   qaSample, mcQuestion, makeBatch, countResults, evalResultFromJson; runEval(spec, provider, { runDir, onProgress, signal });
  *   RunLog, readRunLog; wilsonInterval, accuracyBySplit, arithmeticHeatmap; resultsFrame;

@@ -80,7 +80,7 @@ export function arithmeticHeatmap(result: EvalResult | SampleResult[], options: 
     text.push(rowText);
   }
   const figure = heatmap(
-    z.map((row) => row.map((v) => (Number.isNaN(v) ? (null as unknown as number) : v))),
+    z.map((row) => row.map((v) => (Number.isNaN(v) ? (null as unknown as number) : v))), // null: no sample there, plotly leaves the cell empty
     { x: columns, y: depths.map((d) => `depth ${d}`), text, zmin: 0, zmax: 1, textSize: 10, height: 80 + 40 * depths.length,
       title: options.title ?? `accuracy by depth × ${by === "length" ? "number of operations" : "last operator"}` },
   );
