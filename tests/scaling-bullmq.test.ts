@@ -15,7 +15,7 @@ const REDIS = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "ut
 if (!REDIS) console.warn("tests/scaling-bullmq.test.ts skipped: redis-server is not installed (apt-get install redis-server)");
 
 const TASK = "tests/scaling-task.ts";
-const work = mkdtempSync(join(tmpdir(), "scaling-bullmq-"));
+let work = ""; // made in beforeAll, so a skipped file leaves nothing behind
 const started: ChildProcess[] = [];
 let port = 0;
 let redis: ChildProcess | null = null;
@@ -129,6 +129,7 @@ function noOverlaps(events: { kind: string; id: string; pid: number; at: number 
 
 describe.skipIf(!REDIS)("BullMQ sweeps on a loopback Redis", () => {
   beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), "scaling-bullmq-"));
     port = await freePort();
     await startRedis();
   }, 20_000);
