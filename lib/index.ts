@@ -14,6 +14,5 @@ export * from "./train/index.js";
 export * from "./sample/index.js";
 export * from "./io/index.js";
 export * from "./interp/index.js";
-export * from "./eval/index.js";
 export * from "./scaling/index.js";
 export * from "./evals/index.js";

@@ -24,7 +24,7 @@ import { join } from "node:path";
 import { describeEngine, shutdownEngine, useBackend, type BackendChoice } from "../lib/engine/index.js";
 import { DATASETS, ShardLoader, defaultShardsDir, loadText, prepareShards } from "../lib/data/index.js";
 import { GPT, buildGPT, gptConfig, gptWeights, type GPTConfig } from "../lib/models/gpt/index.js";
-import { evaluateHellaSwag, formatHellaSwag, loadHellaSwag } from "../lib/eval/index.js";
+import { evaluateHellaSwag, formatHellaSwag, loadHellaSwag } from "../lib/evals/index.js";
 import { generate } from "../lib/sample/index.js";
 import { CharTokenizer, loadTiktokenEncoding, saveTiktokenReference } from "../lib/tokenizers/index.js";
 import {

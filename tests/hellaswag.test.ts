@@ -11,7 +11,7 @@ import { tf, useBackend } from "../lib/engine/index.js";
 import {
   HELLASWAG_GPT2_ACC_NORM, evaluateHellaSwag, formatHellaSwag, loadHellaSwag, parseHellaSwag, renderExample, scoreExample,
   type HellaSwagExample,
-} from "../lib/eval/index.js";
+} from "../lib/evals/index.js";
 import { GPT, saveGPT, type GPTConfig } from "../lib/models/gpt/index.js";
 import { loadTiktokenEncoding, type RegexTokenizer } from "../lib/tokenizers/index.js";
 import { Rng } from "../lib/util/random.js";

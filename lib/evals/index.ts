@@ -17,7 +17,10 @@
  *   openAIProvider, openAICompatibleProvider, anthropicProvider, courseModelProvider, courseCheckpointProvider, nextTokenProbs;
  *   defineTool, toolJsonSchema, openAITool, anthropicTool, runToolLoop, formatTranscript;
  *   startFakeApi, openAIReply, anthropicReply, apiError, unknownModel, calculatorModel;
- *   findSadTasks, loadSadTask, sadEval, orderChoices.
+ *   findSadTasks, loadSadTask, sadEval, orderChoices;
+ *   HellaSwag as build-nanogpt scores it (hellaswag): loadHellaSwag(path?), parseHellaSwag, renderExample,
+ *   scoreExample, evaluateHellaSwag(model, examples, encode, options) → { acc, accNorm, … }, formatHellaSwag,
+ *   HELLASWAG_GPT2_ACC_NORM = 0.2945.
  */
 export * from "./rational.js";
 export * from "./structs.js";
@@ -30,3 +33,4 @@ export * from "./tools.js";
 export * from "./fakes.js";
 export * from "./sad.js";
 export * from "./providers/index.js";
+export * from "./hellaswag.js";
