@@ -4,7 +4,8 @@
  *   node modules, the native CPU kernels, Jupyter (Debian packages), the course kernel, datasets.
  * With --for-tests it also installs what the test suite compares against or exercises:
  *   PyTorch (python3-torch) with OpenBLAS, a software Vulkan driver for the WebGPU tests, and
- *   Debian's chromium for the headless-browser checks (tests/browser/).
+ *   Debian's chromium for the headless-browser checks (tests/browser/), and redis-server for the BullMQ
+ *   sweep tests (which start their own server on loopback; no system service is enabled).
  * Plain Node with no dependencies: it runs before node_modules exists.
  */
 import { spawnSync } from "node:child_process";
@@ -21,7 +22,7 @@ const isRoot = process.getuid?.() === 0;
 const hasApt = existsSync("/usr/bin/apt-get");
 
 const JUPYTER_DEBS = ["jupyter-nbconvert", "python3-nbclient", "jupyter-client", "jupyter-notebook"];
-const TEST_DEBS = ["python3-torch", "libopenblas0-pthread", "chromium"];
+const TEST_DEBS = ["python3-torch", "libopenblas0-pthread", "chromium", "redis-server"];
 
 function log(message) {
   if (!quiet) console.log(`[setup] ${message}`);

@@ -13,6 +13,8 @@ import { RunStore, expandSweep, parseRedisUrl, type SweepSpec } from "../lib/sca
 
 const REDIS = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" }).stdout.trim();
 if (!REDIS) console.warn("tests/scaling-bullmq.test.ts skipped: redis-server is not installed (apt-get install redis-server)");
+// In CI (COURSE_REQUIRE_REDIS=1, set by .ci/run) a missing redis-server fails instead of skipping.
+if (!REDIS && process.env.COURSE_REQUIRE_REDIS === "1") throw new Error("COURSE_REQUIRE_REDIS=1 but redis-server is not installed");
 
 const TASK = "tests/scaling-task.ts";
 let work = ""; // made in beforeAll, so a skipped file leaves nothing behind
