@@ -22,7 +22,7 @@ const isRoot = process.getuid?.() === 0;
 const hasApt = existsSync("/usr/bin/apt-get");
 
 const JUPYTER_DEBS = ["jupyter-nbconvert", "python3-nbclient", "jupyter-client", "jupyter-notebook"];
-const TEST_DEBS = ["python3-torch", "libopenblas0-pthread", "chromium", "redis-server"];
+const TEST_DEBS = ["python3-torch", "python3-sklearn", "libopenblas0-pthread", "chromium", "redis-server"];
 
 function log(message) {
   if (!quiet) console.log(`[setup] ${message}`);
