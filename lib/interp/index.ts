@@ -7,3 +7,4 @@
  * END_OF_TEXT, ToTokensOptions.
  */
 export * from "./tokens.js";
+export * from "./toy/index.js";

@@ -1,0 +1,53 @@
+/**
+ * The toy tasks as strings: palindromes "<abc|cba>", sorting "<adcb|abcd>" and repeated random
+ * sequences for induction heads. The answer is everything after "|"; the model sees it all.
+ */
+import { Rng } from "../../util/random.js";
+import { alphabet } from "./tokenizer.js";
+
+/** Every "<w|reverse(w)>" for words w of `length` letters from the first `letters` letters (letters^length of them). */
+export function palindromes(length: number, letters: number): string[] {
+  return allWords(length, alphabet(letters)).map((w) => `<${w}|${[...w].reverse().join("")}>`);
+}
+
+/**
+ * "<w|sorted(w)>" for words w of `length` letters. With `distinct` (default) w has no repeated
+ * letter, so every permutation of every `length`-subset of the letters is there.
+ */
+export function sortingExamples(length: number, letters: number, options: { distinct?: boolean } = {}): string[] {
+  const distinct = options.distinct ?? true;
+  const all = allWords(length, alphabet(letters)).filter((w) => !distinct || new Set(w).size === w.length);
+  return all.map((w) => `<${w}|${[...w].sort().join("")}>`);
+}
+
+/** All words of `length` over `symbols`, in lexicographic order. */
+export function allWords(length: number, symbols: readonly string[]): string[] {
+  if (!Number.isInteger(length) || length < 1) throw new RangeError(`words: length must be a positive integer, got ${length}`);
+  let result = [""];
+  for (let i = 0; i < length; i++) result = result.flatMap((prefix) => symbols.map((s) => prefix + s));
+  return result;
+}
+
+/** A seeded shuffle of `items` cut into train and test (testFraction of them, at least one of each). */
+export function trainTestSplit<T>(items: readonly T[], testFraction: number, seed = 0): { train: T[]; test: T[] } {
+  if (!(testFraction > 0 && testFraction < 1)) throw new RangeError(`trainTestSplit: testFraction must be in (0, 1), got ${testFraction}`);
+  if (items.length < 2) throw new RangeError(`trainTestSplit: need at least 2 items, got ${items.length}`);
+  const shuffled = new Rng(seed).shuffle(items.slice());
+  const nTest = Math.min(items.length - 1, Math.max(1, Math.round(items.length * testFraction)));
+  return { test: shuffled.slice(0, nTest), train: shuffled.slice(nTest) };
+}
+
+/**
+ * `count` rows of a random half of `half` tokens from [low, vocabSize) followed by the same half
+ * again, with `bos` first when given: the data of induction heads (the repeat is predictable only
+ * by looking back). Row length: half·2 (+1 with a BOS).
+ */
+export function repeatedTokens(count: number, half: number, vocabSize: number, options: { seed?: number; bos?: number; low?: number } = {}): number[][] {
+  const rng = new Rng(options.seed ?? 0);
+  const low = options.low ?? 0;
+  if (!(vocabSize > low)) throw new RangeError(`repeatedTokens: no tokens in [${low}, ${vocabSize})`);
+  return Array.from({ length: count }, () => {
+    const first = Array.from({ length: half }, () => rng.randint(low, vocabSize));
+    return [...(options.bos === undefined ? [] : [options.bos]), ...first, ...first];
+  });
+}
