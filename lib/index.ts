@@ -16,3 +16,5 @@ export * from "./io/index.js";
 export * from "./interp/index.js";
 export * from "./scaling/index.js";
 export * from "./evals/index.js";
+export * from "./finetune/index.js";
+export * from "./dictionary/index.js";

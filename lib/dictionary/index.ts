@@ -1,0 +1,4 @@
+/** Dictionary learning and sparse autoencoders: OMP, K-SVD, ISTA/FISTA, SAEs and SAELens's metrics. */
+export * from "./omp.js";
+export * from "./ksvd.js";
+export * from "./lasso.js";
