@@ -29,4 +29,3 @@ export * from "./patching.js";
 export * from "./probes.js";
 export * from "./toy/index.js";
 export * from "./visuals.js";
-export * from "./visuals.js";
