@@ -48,10 +48,10 @@ export async function trainProbe(features: tf.Tensor2D, labels: ArrayLike<number
   const order = shuffled(N, seed);
   const nTest = Math.min(N - 1, Math.max(1, Math.round(N * testFraction)));
   const [testRows, trainRows] = [order.slice(0, nTest), order.slice(nTest)];
-  const weight = tf.variable(tf.zeros([C, K])) as tf.Variable<tf.Rank.R2>;
-  const bias = tf.variable(tf.zeros([K])) as tf.Variable<tf.Rank.R1>;
+  const weight = tf.tidy(() => tf.variable(tf.zeros([C, K]))) as tf.Variable<tf.Rank.R2>;
+  const bias = tf.tidy(() => tf.variable(tf.zeros([K]))) as tf.Variable<tf.Rank.R1>;
   const optimizer = tf.train.adam(learningRate);
-  const [xTrain, xTest] = [tf.gather(features, trainRows), tf.gather(features, testRows)];
+  const [xTrain, xTest] = tf.tidy(() => [tf.gather(features, trainRows), tf.gather(features, testRows)]) as [tf.Tensor2D, tf.Tensor2D];
   const yTrain = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(trainRows.map((i) => ys[i]), "int32"), K), "float32"));
   try {
     for (let step = 0; step < steps; step++) {
