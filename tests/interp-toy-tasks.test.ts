@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { tf, useBackend } from "../lib/engine/index.js";
 import {
   ToyTokenizer,
+  inductionRows,
   allWords,
   answerAccuracy,
   lossByPosition,
@@ -58,6 +59,23 @@ describe("task strings", () => {
     }
     expect(repeatedTokens(20, 7, 10, { seed: 3, bos: 0, low: 1 })).toEqual(rows);
     expect(repeatedTokens(20, 7, 10, { seed: 4, bos: 0, low: 1 })).not.toEqual(rows);
+  });
+
+  it("inductionRows: a stretch followed by its copy, starting at varied places", () => {
+    const { rows, copyStarts } = inductionRows(200, 24, 12, { minRepeat: 4, maxRepeat: 8, seed: 1, bos: 0, low: 1 });
+    const lengths = new Set<number>();
+    rows.forEach((row, i) => {
+      expect(row.length).toBe(24);
+      expect(row[0]).toBe(0);
+      // The copy's length h: the largest h ≤ 8 with row[c-h..c) = row[c..c+h) is at least 4.
+      const c = copyStarts[i];
+      let h = 0;
+      for (let k = 8; k >= 4 && h === 0; k--) if (c - k >= 1 && c + k <= 24 && row.slice(c - k, c).join() === row.slice(c, c + k).join()) h = k;
+      expect(h).toBeGreaterThanOrEqual(4);
+      lengths.add(c);
+    });
+    expect(lengths.size).toBeGreaterThan(10);
+    expect(() => inductionRows(1, 10, 5, { minRepeat: 3, maxRepeat: 6 })).toThrow(/to fit in 10 tokens/);
   });
 
   it("trainTestSplit: disjoint, complete, seeded", () => {

@@ -8,7 +8,8 @@
  *
  * Exports: ToyTokenizer(vocab) (.encode, .decode, .vocab, .vocabSize), toyVocab(letters), alphabet(letters);
  * palindromes(length, letters), sortingExamples(length, letters, { distinct? }), allWords(length, symbols),
- * trainTestSplit(items, testFraction, seed), repeatedTokens(count, half, vocabSize, { seed, bos, low });
+ * trainTestSplit(items, testFraction, seed), repeatedTokens(count, half, vocabSize, { seed, bos, low }),
+ * inductionRows(count, length, vocabSize, { minRepeat, maxRepeat, seed, bos, low }) → { rows, copyStarts };
  * RowStream(rows, seed) (equal-length rows as a trainer BatchStream); predictions(model, rows) →
  * per position { prob, top, topProb }; answerAccuracy(model, rows, from, to?) → { token, sequence, correct };
  * lossByPosition(model, rows); trainToyModel(options) → { model, checkpoint, reused, evals } (reuses a matching checkpoint).

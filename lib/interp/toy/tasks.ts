@@ -51,3 +51,37 @@ export function repeatedTokens(count: number, half: number, vocabSize: number, o
     return [...(options.bos === undefined ? [] : [options.bos]), ...first, ...first];
   });
 }
+
+/**
+ * Training rows for induction heads: `length` random tokens from [low, vocabSize) (BOS first when
+ * given) in which a random stretch of h ∈ [minRepeat, maxRepeat] tokens is followed by a copy of
+ * itself. The copy starts at a different place in every row, so only looking back at what followed
+ * the previous occurrence of the current token predicts it; a fixed position offset does not.
+ * Returns the rows and, per row, the index where the copy starts.
+ */
+export function inductionRows(
+  count: number,
+  length: number,
+  vocabSize: number,
+  options: { minRepeat: number; maxRepeat: number; seed?: number; bos?: number; low?: number },
+): { rows: number[][]; copyStarts: number[] } {
+  const rng = new Rng(options.seed ?? 0);
+  const low = options.low ?? 0;
+  const first = options.bos === undefined ? 0 : 1;
+  const { minRepeat, maxRepeat } = options;
+  if (!(minRepeat >= 1 && maxRepeat >= minRepeat && first + 2 * maxRepeat <= length)) {
+    throw new RangeError(`inductionRows: need 1 ≤ minRepeat ≤ maxRepeat and 2·maxRepeat (${2 * maxRepeat}) to fit in ${length - first} tokens`);
+  }
+  const rows: number[][] = [];
+  const copyStarts: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const row = Array.from({ length }, () => rng.randint(low, vocabSize));
+    if (options.bos !== undefined) row[0] = options.bos;
+    const h = rng.randint(minRepeat, maxRepeat + 1);
+    const start = rng.randint(first, length - 2 * h + 1);
+    for (let t = 0; t < h; t++) row[start + h + t] = row[start + t];
+    rows.push(row);
+    copyStarts.push(start + h);
+  }
+  return { rows, copyStarts };
+}
