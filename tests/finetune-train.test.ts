@@ -7,9 +7,10 @@ import { tf, useBackend } from "../lib/engine/index.js";
 import { GPT } from "../lib/models/gpt/index.js";
 import { AdamW } from "../lib/train/index.js";
 import { Rng } from "../lib/util/random.js";
+import { RegexTokenizer } from "../lib/tokenizers/index.js";
 import {
   RewardModel, chatBatch, dpoLossAndGrads, followsRule, gptHidden, padSequences, preferencePairs,
-  referenceLogProbs, rlooStep, sftConversations, sftLoss, sftLossAndGrads, instructions,
+  referenceLogProbs, rlooStep, sftConversations, sftLoss, sftLossAndGrads, instructions, cloneGPT, winRate, chatReplies, addChatTokens,
 } from "../lib/finetune/index.js";
 
 const tiny = { vocabSize: 8, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true };
@@ -173,5 +174,43 @@ describe("the rule-labelled data", () => {
     expect(followsRule(instructions(1, 9)[0], "nothing here")).toBe(false);
     expect(followsRule({ speaker: "X", word: "sea", prompt: "" }, "The SEA!")).toBe(true);
     expect(followsRule({ speaker: "X", word: "sea", prompt: "" }, "seasons")).toBe(false);
+  });
+});
+
+describe("comparing models", () => {
+  it("winRate counts 1 for a win, 0 for a loss, 1/2 for a tie", () => {
+    expect(winRate([true, false, true, false], [false, true, true, false])).toBe((1 + 0 + 0.5 + 0.5) / 4);
+    expect(() => winRate([true], [])).toThrow(/same length/);
+  });
+
+  it("cloneGPT copies the weights into independent variables", async () => {
+    const a = new GPT(tiny, { seed: 8 });
+    const b = await cloneGPT(a);
+    const name = "transformer.h.1.attn.c_proj.weight";
+    expect(Array.from(b.params[name].dataSync())).toEqual(Array.from(a.params[name].dataSync()));
+    tf.tidy(() => b.params[name].assign(tf.zerosLike(b.params[name])));
+    expect(a.params[name].dataSync().some((v) => v !== 0)).toBe(true);
+    a.dispose();
+    b.dispose();
+  });
+
+  it("chatReplies samples after the assistant start and cuts the end marker", async () => {
+    const tok = new RegexTokenizer().train("abc abc abd", 258);
+    tok.registerSpecialTokens({ "<|endoftext|>": tok.vocabSize });
+    const chat = addChatTokens(tok);
+    const model = new GPT({ ...tiny, vocabSize: tok.vocabSize, blockSize: 16 }, { seed: 9 });
+    // Make <|assistant_end|> overwhelmingly likely everywhere: every reply is then empty.
+    tf.tidy(() => {
+      const wte = model.params["transformer.wte.weight"];
+      const rows = wte.arraySync() as number[][];
+      rows[chat.assistantEnd] = rows[chat.assistantEnd].map(() => 0);
+      model.params["transformer.h.1.mlp.c_proj.bias"].assign(tf.fill([16], 0));
+      model.params["transformer.ln_f.bias"].assign(tf.tensor1d(Array.from({ length: 16 }, (_, i) => (i === 0 ? 50 : 0))));
+      rows[chat.assistantEnd][0] = 50;
+      wte.assign(tf.tensor2d(rows));
+    });
+    const replies = await chatReplies(model, tok, chat, ["abc", "abd"], { maxNewTokens: 4, rng: new Rng(1) });
+    expect(replies).toEqual(["", ""]);
+    model.dispose();
   });
 });

@@ -16,7 +16,7 @@
  * sftLossAndGrads, sequenceLogProbs, referenceLogProbs, dpoLossAndGrads, gradsByName), reward.ts
  * (gptHidden, RewardModel, padSequences), rloo.ts (rlooAdvantages, sequenceKL, AdaptiveKL,
  * rlooStep), data.ts (the rule-labelled instruction task: sftConversations, preferencePairs,
- * instructions, followsRule).
+ * instructions, followsRule), replies.ts (cloneGPT, chatReplies, winRate, disposeBatches).
  */
 export * from "./chat.js";
 export * from "./losses.js";
@@ -24,3 +24,4 @@ export * from "./objectives.js";
 export * from "./reward.js";
 export * from "./rloo.js";
 export * from "./data.js";
+export * from "./replies.js";

@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { GPT, activationFunction, layerNorm, linear } from "../models/gpt/index.js";
 import { bradleyTerryLoss } from "./losses.js";
+import { gradsByName } from "./objectives.js";
 
 /**
  * The final-LayerNorm residual stream (B·T, C) of `model` on idx (B, T): GPT.forward without the
@@ -70,23 +71,16 @@ export class RewardModel {
 
   /** Bradley–Terry loss and its gradients (by the names of params) on padded chosen/rejected batches. */
   lossAndGrads(chosen: PaddedSequences, rejected: PaddedSequences): { loss: tf.Scalar; accuracy: number; grads: Record<string, tf.Tensor> } {
-    const params = this.params;
-    const names = Object.keys(params);
     let accuracy = 0;
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = gradsByName(this.params, () => {
       const rc = this.rewards(chosen.ids, chosen.lengths);
       const rr = this.rewards(rejected.ids, rejected.lengths);
       const c = Array.from(rc.dataSync());
       const r = Array.from(rr.dataSync());
       accuracy = c.filter((v, i) => v > r[i]).length / c.length;
       return bradleyTerryLoss(rc, rr);
-    }, names.map((n) => params[n]));
-    const byName: Record<string, tf.Tensor> = {};
-    names.forEach((n) => {
-      const g = grads[params[n].name];
-      if (g) byName[n] = g;
     });
-    return { loss: value, accuracy: accuracy, grads: byName };
+    return { loss: value, accuracy: accuracy, grads: grads };
   }
 
   dispose(): void {
