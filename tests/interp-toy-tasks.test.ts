@@ -9,6 +9,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { tf, useBackend } from "../lib/engine/index.js";
 import {
   ToyTokenizer,
+  diagonalScores,
+  inductionScores,
+  previousTokenScores,
   inductionRows,
   allWords,
   answerAccuracy,
@@ -213,5 +216,25 @@ describe("trainToyModel", () => {
     const longer = await trainToyModel({ ...options, training: { ...options.training, maxIters: 31 } });
     expect(longer.reused).toBe(false);
     await expect(trainToyModel({ ...options, task: "../x" })).rejects.toThrow(/folder name/);
+  });
+});
+
+describe("head scores", () => {
+  // Rows [BOS, s, s] with |s| = 3: 7 positions. Head 0 attends to the previous token; head 1 is an
+  // induction head (query q ≥ 4 attends to q − 2, the token after the earlier copy), else to BOS.
+  const T = 7;
+  const onehot = (k: number) => Array.from({ length: T }, (_, j) => (j === k ? 1 : 0));
+  const previous = Array.from({ length: T }, (_, q) => onehot(Math.max(0, q - 1)));
+  const induction = Array.from({ length: T }, (_, q) => onehot(q >= 4 ? q - 2 : 0));
+  const patterns = [[previous, induction], [previous, induction]];
+
+  it("previous-token and induction scores pick the planted heads", () => {
+    expect(previousTokenScores(patterns)).toEqual([1, 1 / 6]); // the induction head at q = 1 looks at BOS, which is also its previous token
+    expect(inductionScores(patterns, 3)).toEqual([0, 1]);
+    // A half-weight head: 0.5 on the induction key, 0.5 on BOS.
+    const half = Array.from({ length: T }, (_, q) => (q >= 4 ? onehot(q - 2).map((v, j) => 0.5 * v + (j === 0 ? 0.5 : 0)) : onehot(0)));
+    expect(inductionScores([[half]], 3)).toEqual([0.5]);
+    expect(diagonalScores([[previous]], 0, 0)[0]).toBeCloseTo(1 / 7, 12); // only q = 0 attends to itself
+    expect(() => diagonalScores(patterns, 1, 7)).toThrow(/no query from 7/);
   });
 });

@@ -12,10 +12,12 @@
  * inductionRows(count, length, vocabSize, { minRepeat, maxRepeat, seed, bos, low }) → { rows, copyStarts };
  * RowStream(rows, seed) (equal-length rows as a trainer BatchStream); predictions(model, rows) →
  * per position { prob, top, topProb }; answerAccuracy(model, rows, from, to?) → { token, sequence, correct };
- * lossByPosition(model, rows); trainToyModel(options) → { model, checkpoint, reused, evals } (reuses a matching checkpoint).
+ * lossByPosition(model, rows); diagonalScores(patterns, offset, firstQuery), inductionScores(patterns, half), previousTokenScores(patterns);
+ * trainToyModel(options) → { model, checkpoint, reused, evals } (reuses a matching checkpoint).
  */
 export * from "./tokenizer.js";
 export * from "./tasks.js";
 export * from "./stream.js";
 export * from "./metrics.js";
 export * from "./train.js";
+export * from "./scores.js";
