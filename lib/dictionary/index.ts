@@ -2,3 +2,7 @@
 export * from "./omp.js";
 export * from "./ksvd.js";
 export * from "./lasso.js";
+export * from "./sae.js";
+export * from "./train-sae.js";
+export * from "./metrics.js";
+export * from "./saelens.js";
