@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { getActName } from "./act-names.js";
 import type { HookedGPT } from "./hooked.js";
-import { headResults } from "./hooked.js";
+import { headResults } from "./head-results.js";
 
 /** One position (its axis dropped) or a range [start, end) of positions; negative counts from the end. */
 export type PosSlice = number | [number, number?];

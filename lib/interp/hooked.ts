@@ -13,6 +13,9 @@ import type { GPT } from "../models/gpt/model.js";
 import { geluComposite, geluTanh } from "../models/gpt/layers.js";
 import { hookNames } from "./act-names.js";
 import { ActivationCache, type PosSlice } from "./cache.js";
+import { headResults } from "./head-results.js";
+
+export { headResults } from "./head-results.js";
 
 /** Token ids: a (batch, pos) int32 tensor, a list of rows, or one row. */
 export type Tokens = tf.Tensor2D | number[][] | number[];
@@ -222,22 +225,6 @@ export class HookedGPT {
     const post = at("hook_post", act(pre));
     return linear3d(post, p[`${h}.mlp.c_proj.weight`], p[`${h}.mlp.c_proj.bias`]);
   }
-}
-
-/**
- * Each head's output z_h · W_O,h (no bias): z (…, H, D) and the c_proj weight (C, H·D) → (…, H, C).
- * TransformerLens's hook_result; summed over heads plus b_O it is hook_attn_out.
- */
-export function headResults(z: tf.Tensor, projWeight: tf.Tensor, nHead: number): tf.Tensor {
-  return tf.tidy(() => {
-    const lead = z.shape.slice(0, -2);
-    const D = z.shape[z.shape.length - 1];
-    const C = projWeight.shape[0];
-    const perHead = tf.transpose(tf.reshape(projWeight, [C, nHead, D]), [1, 2, 0]); // (H, D, C)
-    const zHeads = tf.transpose(tf.reshape(z, [-1, nHead, D]), [1, 0, 2]); // (H, N, D)
-    const out = tf.matMul(zHeads as tf.Tensor3D, perHead as tf.Tensor3D); // (H, N, C)
-    return tf.reshape(tf.transpose(out, [1, 0, 2]), [...lead, nHead, C]);
-  });
 }
 
 /** The position axis of an activation: the query axis of scores and patterns, else axis 1. */
