@@ -29,7 +29,7 @@ export async function lassoCode(signals: tf.Tensor2D, dictionary: tf.Tensor2D, o
   const every = options.reportEvery ?? 10;
   const [n] = signals.shape;
   const K = dictionary.shape[1];
-  const gram = tf.tidy(() => tf.matMul(dictionary, dictionary, true, false));
+  const gram = tf.tidy(() => tf.matMul(dictionary, dictionary, true, false)) as tf.Tensor2D;
   const dtx = tf.tidy(() => tf.matMul(signals, dictionary));
   const lipschitz = await largestEigenvalue(gram);
   const step = 1 / (lipschitz * 1.001); // the Rayleigh quotient is at most λ_max: a hair of margin
@@ -40,7 +40,7 @@ export async function lassoCode(signals: tf.Tensor2D, dictionary: tf.Tensor2D, o
   for (let it = 1; it <= iterations; it++) {
     const next = tf.tidy(() => {
       // ∇ ½‖x − D y‖² = y DᵀD − xᵀD (rows are signals).
-      const moved = tf.sub(y, tf.mul(tf.sub(tf.matMul(y, gram), dtx), step));
+      const moved = tf.sub(y, tf.mul(tf.sub(tf.matMul(y, gram as tf.Tensor2D), dtx), step));
       return tf.mul(tf.sign(moved), tf.relu(tf.sub(tf.abs(moved), threshold))) as tf.Tensor2D;
     });
     const tNext = fista ? (1 + Math.sqrt(1 + 4 * t * t)) / 2 : 1;

@@ -56,6 +56,9 @@ export interface SaeOutput {
   loss: tf.Scalar;
 }
 
+/** customGrad's parameter type (its inputs are typed as a loose rest list). */
+type CustomGradient = Parameters<typeof tf.customGrad>[0];
+
 /** Rectangle kernel of width 1 centred at 0: the straight-through estimator's pseudo-derivative. */
 function rectangle(u: tf.Tensor): tf.Tensor {
   return tf.cast(tf.less(tf.abs(u), 0.5), "float32");
@@ -63,7 +66,7 @@ function rectangle(u: tf.Tensor): tf.Tensor {
 
 /** z·H(z − θ): z's gradient passes where the feature fires; θ's is −(θ/ε)·rect((z − θ)/ε). */
 function jumpRelu(z: tf.Tensor2D, theta: tf.Tensor1D, bandwidth: number): tf.Tensor2D {
-  const f = tf.customGrad((zIn: tf.Tensor, thetaIn: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad(((zIn: tf.Tensor, thetaIn: tf.Tensor, save: tf.GradSaveFunc) => {
     save([zIn, thetaIn]);
     return {
       value: tf.mul(tf.relu(zIn), tf.cast(tf.greater(zIn, thetaIn), "float32")),
@@ -74,13 +77,13 @@ function jumpRelu(z: tf.Tensor2D, theta: tf.Tensor1D, bandwidth: number): tf.Ten
         return [tf.mul(dy, fires), dTheta];
       },
     };
-  });
+  }) as unknown as CustomGradient);
   return f(z, theta) as tf.Tensor2D;
 }
 
 /** H(z − θ) counted per token: no gradient to z; θ's is −(1/ε)·rect((z − θ)/ε). */
 function stepCount(z: tf.Tensor2D, theta: tf.Tensor1D, bandwidth: number): tf.Tensor {
-  const f = tf.customGrad((zIn: tf.Tensor, thetaIn: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad(((zIn: tf.Tensor, thetaIn: tf.Tensor, save: tf.GradSaveFunc) => {
     save([zIn, thetaIn]);
     return {
       value: tf.cast(tf.greater(zIn, thetaIn), "float32"),
@@ -90,7 +93,7 @@ function stepCount(z: tf.Tensor2D, theta: tf.Tensor1D, bandwidth: number): tf.Te
         return [tf.zerosLike(zs), dTheta];
       },
     };
-  });
+  }) as unknown as CustomGradient);
   return f(z, theta);
 }
 
@@ -99,14 +102,14 @@ function stepCount(z: tf.Tensor2D, theta: tf.Tensor1D, bandwidth: number): tf.Te
  * 0. The gradient passes where a value is kept; the selection itself is not differentiated.
  */
 function keepLargest(z: tf.Tensor2D, keep: number, wholeBatch: boolean): tf.Tensor2D {
-  const f = tf.customGrad((zIn: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad(((zIn: tf.Tensor, save: tf.GradSaveFunc) => {
     const values = wholeBatch ? tf.reshape(zIn, [-1]) : zIn;
     const top = tf.topk(values, keep).values;
     const kth = wholeBatch ? tf.min(top) : tf.slice(top, [0, keep - 1], [-1, 1]);
     const kept = tf.cast(tf.logicalAnd(tf.greaterEqual(zIn, kth), tf.greater(zIn, 0)), "float32");
     save([kept]);
     return { value: tf.mul(tf.relu(zIn), kept), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
-  });
+  }) as unknown as CustomGradient);
   return f(z) as tf.Tensor2D;
 }
 

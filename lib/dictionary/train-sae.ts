@@ -110,7 +110,7 @@ function resampleDead(sae: SparseAutoencoder, batch: tf.Tensor2D, sinceFired: Fl
     return [r, tf.sum(tf.square(r), 1)];
   });
   const R = residual.arraySync() as number[][];
-  const weights = Array.from(errors.dataSync());
+  const weights = Array.from(errors.dataSync() as Float32Array);
   tf.dispose([residual, errors]);
   const { dIn } = sae.config;
   const W_dec = sae.params.W_dec.arraySync() as number[][];
