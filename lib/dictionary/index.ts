@@ -6,3 +6,4 @@ export * from "./sae.js";
 export * from "./train-sae.js";
 export * from "./metrics.js";
 export * from "./saelens.js";
+export * from "./superposition.js";
