@@ -53,9 +53,8 @@ export interface CacheOptions extends HookRunOptions {
 /** (…, C) → (…, out): x·Wᵀ + b with PyTorch's (out, in) weight. */
 function linear3d(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
   const shape = x.shape;
-  const flat = tf.matMul(tf.reshape(x, [-1, shape[shape.length - 1]]) as tf.Tensor2D, weight as tf.Tensor2D, false, true);
-  const out = bias ? tf.add(flat, bias) : flat;
-  return tf.reshape(out, [...shape.slice(0, -1), weight.shape[0]]);
+  const flat = tf.fused.matMul({ a: tf.reshape(x, [-1, shape[shape.length - 1]]) as tf.Tensor2D, b: weight as tf.Tensor2D, transposeB: true, bias });
+  return tf.reshape(flat, [...shape.slice(0, -1), weight.shape[0]]);
 }
 
 /** Masked attention scores hold this (TransformerLens: -inf); exp() of it is exactly 0 on every backend. */
@@ -170,13 +169,14 @@ export class HookedGPT {
     const positions = tf.slice(p["transformer.wpe.weight"], [0, 0], [T, C]);
     const posEmbed = point("hook_pos_embed", tf.broadcastTo(tf.expandDims(positions, 0), [B, T, C]));
     let resid = tf.add(embed, posEmbed);
+    const causal = tf.cast(tf.linalg.bandPart(tf.ones([T, T]), -1, 0), "bool");
     for (let layer = 0; layer < nLayer; layer++) {
       const b = `blocks.${layer}`;
       const h = `transformer.h.${layer}`;
       const at = (name: string, x: tf.Tensor) => point(`${b}.${name}`, x, layer);
       resid = at("hook_resid_pre", resid);
       const attnIn = this.layerNorm(resid, `${h}.ln_1`, (name, x) => at(`ln1.${name}`, x));
-      const attnOut = at("hook_attn_out", this.attention(attnIn, h, (name, x) => at(`attn.${name}`, x), useAttnResult));
+      const attnOut = at("hook_attn_out", this.attention(attnIn, h, causal, (name, x) => at(`attn.${name}`, x), useAttnResult));
       resid = at("hook_resid_mid", tf.add(resid, attnOut));
       const mlpIn = this.layerNorm(resid, `${h}.ln_2`, (name, x) => at(`ln2.${name}`, x));
       const mlpOut = at("hook_mlp_out", this.mlp(mlpIn, h, (name, x) => at(`mlp.${name}`, x)));
@@ -197,17 +197,18 @@ export class HookedGPT {
     return at("hook_normalized", bias ? tf.add(gained, bias) : gained);
   }
 
-  private attention(x: tf.Tensor, h: string, at: (name: string, x: tf.Tensor) => tf.Tensor, useAttnResult: boolean): tf.Tensor {
+  private attention(x: tf.Tensor, h: string, causal: tf.Tensor, at: (name: string, x: tf.Tensor) => tf.Tensor, useAttnResult: boolean): tf.Tensor {
     const p = this.model.params;
     const [B, T, C] = x.shape;
     const H = this.config.nHead;
     const D = C / H;
-    const qkv = linear3d(x, p[`${h}.attn.c_attn.weight`], p[`${h}.attn.c_attn.bias`]); // (B, T, 3C): [q | k | v]
-    const [q, k, v] = tf.split(qkv, 3, -1).map((part, i) => at(["hook_q", "hook_k", "hook_v"][i], tf.reshape(part, [B, T, H, D])));
+    // c_attn's weight rows are [W_q; W_k; W_v], each a contiguous (C, C) block: three matmuls, no split of the output.
+    const [w, bias3] = [p[`${h}.attn.c_attn.weight`], p[`${h}.attn.c_attn.bias`]];
+    const project = (i: number) => linear3d(x, tf.slice(w, [i * C, 0], [C, C]), bias3 && tf.slice(bias3, [i * C], [C]));
+    const [q, k, v] = ["hook_q", "hook_k", "hook_v"].map((name, i) => at(name, tf.reshape(project(i), [B, T, H, D])));
     const heads = (t: tf.Tensor) => tf.transpose(t, [0, 2, 1, 3]); // (B, H, T, D)
     const raw = tf.div(tf.matMul(heads(q) as tf.Tensor4D, heads(k) as tf.Tensor4D, false, true), Math.sqrt(D));
-    const causal = tf.cast(tf.linalg.bandPart(tf.ones([T, T]), -1, 0), "bool");
-    const scores = at("hook_attn_scores", tf.where(causal, raw, tf.fill(raw.shape, MASKED_SCORE)));
+    const scores = at("hook_attn_scores", tf.where(causal, raw, tf.scalar(MASKED_SCORE)));
     const pattern = at("hook_pattern", tf.softmax(scores));
     const z = at("hook_z", tf.transpose(tf.matMul(pattern as tf.Tensor4D, heads(v) as tf.Tensor4D), [0, 2, 1, 3])); // (B, T, H, D)
     const weight = p[`${h}.attn.c_proj.weight`];
