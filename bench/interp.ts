@@ -37,7 +37,7 @@ const variants: Record<string, () => tf.Tensor[]> = {
 };
 const native = process.env.COURSE_NATIVE !== "0";
 // The pure-JavaScript kernels are slow: fewer rounds without the native ones.
-const rounds = native ? byProfile({ ci: 3, full: 15 }) : 3;
+const rounds = native ? byProfile({ ci: 3, full: 15 }) : 5;
 const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
 for (let round = -1; round < rounds; round++) {
   for (const [name, run] of Object.entries(variants)) {
