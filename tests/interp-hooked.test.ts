@@ -230,6 +230,8 @@ describe("HookedGPT", () => {
     const zeroed = lens.runWithHooks(tokens, { fwdHooks: [["blocks.0.hook_mlp_out", (x) => tf.zerosLike(x)]] });
     const { logits, cache } = lens.runWithCache(tokens, { fwdHooks: [["blocks.0.hook_mlp_out", (x) => tf.zerosLike(x)]], namesFilter: ["blocks.0.hook_mlp_out"] });
     expect(cache.names).toEqual(["blocks.0.hook_mlp_out"]);
+    expect(() => cache.get("pattern", 0)).toThrow(/^ActivationCache has no "blocks\.0\.attn\.hook_pattern" \(1 cached; include it in namesFilter\)$/);
+    expect(() => lens.runWithCache(tokens, { posSlice: 9 })).toThrow(/posSlice 9 is outside the 4 positions/);
     expect(tf.max(tf.abs(cache.get("mlp_out", 0))).dataSync()[0]).toBe(0); // cached after the hook
     expect(maxDiff(zeroed, clean)).toBeGreaterThan(1e-3);
     expect(maxDiff(zeroed, logits)).toBe(0);
