@@ -105,6 +105,27 @@ describe("HookedGPT", () => {
     model.dispose();
   });
 
+  it("on wasm too: the composite path matches model.forward and the decomposition sums", async () => {
+    await useBackend("wasm");
+    try {
+      const model = randomModel(gpt2Layout, 17);
+      const lens = new HookedGPT(model);
+      const tokens = randomTokens(2, 8, gpt2Layout.vocabSize, 18);
+      const idx = tf.tensor2d(tokens, undefined, "int32");
+      const plain = model.forward(idx).logits;
+      const { logits, cache } = lens.runWithCache(tokens);
+      expect(maxDiff(logits, plain)).toBeLessThan(1e-5);
+      const { stack } = cache.decomposeResid();
+      const summed = tf.sum(stack, 0);
+      expect(maxDiff(summed, cache.get("resid_post", 1))).toBeLessThan(1e-4);
+      tf.dispose([idx, plain, logits, stack, summed]);
+      cache.dispose();
+      model.dispose();
+    } finally {
+      await useBackend("cpu");
+    }
+  });
+
   it.skipIf(!hasTorch)("every hook point equals the PyTorch reference within 1e-5", () => {
     const dir = mkdtempSync(join(tmpdir(), "interp-ref-"));
     const model = randomModel(gpt2Layout, 11);
