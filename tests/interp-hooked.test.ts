@@ -140,6 +140,7 @@ describe("HookedGPT", () => {
       expect(cache.names.sort()).toEqual(Object.keys(ref).filter((k) => k !== "logits").sort());
       let worst = 0;
       let worstName = "";
+      let worstAbs = 0;
       for (const name of cache.names) {
         const ours = cache.get(name);
         expect(ours.shape, name).toEqual(ref[name].shape);
@@ -152,12 +153,14 @@ describe("HookedGPT", () => {
           }
           // 1e-5 relative to the size of the value (attention scores reach ~10 here)
           const err = Math.abs(mine[i] - theirs[i]) / Math.max(1, Math.abs(theirs[i]));
+          worstAbs = Math.max(worstAbs, Math.abs(mine[i] - theirs[i]));
           if (err > worst) [worst, worstName] = [err, name];
         }
       }
       const logitErr = maxDiff(logits, tf.tensor(Float32Array.from(ref.logits.data as Float64Array), ref.logits.shape));
-      console.log(`interp parity: ${cache.size} hook points, worst error ${worst.toExponential(2)} at ${worstName}; logits ${logitErr.toExponential(2)}`);
+      console.log(`interp parity: ${cache.size} hook points, worst error ${worst.toExponential(2)} at ${worstName} (absolute ${worstAbs.toExponential(2)}); logits ${logitErr.toExponential(2)}`);
       expect(worst).toBeLessThan(1e-5);
+      expect(worstAbs).toBeLessThan(1e-5);
       expect(logitErr).toBeLessThan(1e-4);
       // The model is not trivial: patterns are far from uniform.
       const pattern = cache.get("pattern", 1).dataSync();
