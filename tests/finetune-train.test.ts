@@ -171,6 +171,10 @@ describe("the rule-labelled data", () => {
     const conv = sftConversations(50, 1);
     const insts = conv.map((c) => /mentions the (\w+)/.exec(c[0].content)![1]);
     conv.forEach((c, i) => expect(c[1].content.includes(insts[i])).toBe(true));
+    // Noisy demonstrations: with followRate 0.5 about half mention the word (a random other word can match by chance: 0.5 + 0.5/8).
+    const noisy = sftConversations(2000, 1, 0.5);
+    const followed = noisy.filter((c) => c[1].content.includes(/mentions the (\w+)/.exec(c[0].content)![1])).length / noisy.length;
+    expect(Math.abs(followed - (0.5 + 0.5 / 8))).toBeLessThan(0.04);
     expect(followsRule(instructions(1, 9)[0], "nothing here")).toBe(false);
     expect(followsRule({ speaker: "X", word: "sea", prompt: "" }, "The SEA!")).toBe(true);
     expect(followsRule({ speaker: "X", word: "sea", prompt: "" }, "seasons")).toBe(false);

@@ -52,14 +52,21 @@ export function followsRule(instruction: Instruction, response: string): boolean
   return new RegExp(`\\b${instruction.word}\\b`, "i").test(response);
 }
 
-/** n SFT conversations: an instruction and a good answer. */
-export function sftConversations(n: number, seed: number): ChatMessage[][] {
+/**
+ * n SFT conversations: an instruction and an answer in the task's style. Demonstrations are
+ * imperfect, as human ones are: only a fraction `followRate` (default 1) of the answers mention the
+ * requested word, the others a random one, so that SFT alone learns the format but not the rule
+ * reliably, and preference learning has something left to fix.
+ */
+export function sftConversations(n: number, seed: number, followRate = 1): ChatMessage[][] {
+  if (!(followRate >= 0 && followRate <= 1)) throw new RangeError(`sftConversations: followRate must be in [0, 1], got ${followRate}`);
   const rng = new Rng(seed);
   return Array.from({ length: n }, () => {
     const inst = drawInstruction(rng);
+    const word = rng.random() < followRate ? inst.word : WORDS[rng.randint(0, WORDS.length)];
     return [
       { role: "user" as const, content: inst.prompt },
-      { role: "assistant" as const, content: drawLine(rng, inst.word) },
+      { role: "assistant" as const, content: drawLine(rng, word) },
     ];
   });
 }
