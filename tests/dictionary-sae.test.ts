@@ -19,6 +19,8 @@ import {
 } from "../lib/dictionary/index.js";
 import { FileFormatError, saveSafetensors } from "../lib/io/index.js";
 import { tf, useBackend } from "../lib/engine/index.js";
+import { HookedGPT } from "../lib/interp/index.js";
+import { GPT } from "../lib/models/gpt/index.js";
 import { Rng } from "../lib/util/random.js";
 
 const PYTHON = "/usr/bin/python3";
@@ -130,6 +132,37 @@ describe("metrics (SAELens's definitions)", () => {
     expect(partial.score).toBeLessThan(0.99);
     [identity, zero, lossy].forEach((s) => s.dispose());
     tf.dispose([h, U, targets]);
+  });
+
+  it("the CE loss score spliced through a hooked GPT's residual stream: 1 for identity, 0 for zeros", async () => {
+    const model = new GPT({ vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8, dropout: 0, bias: false });
+    // Larger embeddings than at init, so that logits (tied to them) are far from uniform.
+    tf.tidy(() => model.params["transformer.wte.weight"].assign(tf.mul(model.params["transformer.wte.weight"], 60)));
+    const hooked = new HookedGPT(model);
+    const rng = new Rng(2);
+    const tokens = Array.from({ length: 4 }, () => Array.from({ length: 8 }, () => rng.randint(0, 11)));
+    const clean = hooked.runWithHooks(tokens);
+    const targets = tf.tidy(() => tf.oneHot(tf.argMax(clean, 2), 11)); // the clean model's own predictions
+    clean.dispose();
+    const lossWith = (replace: (a: tf.Tensor) => tf.Tensor) => {
+      const logits = hooked.runWithHooks(tokens, { fwdHooks: [["blocks.0.hook_resid_post", (a) => replace(a)]] });
+      const loss = tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.reshape(targets, [-1, 11]), tf.reshape(logits, [-1, 11])));
+      const value = loss.dataSync()[0];
+      tf.dispose([logits, loss]);
+      return value;
+    };
+    const d = 8;
+    const plusMinus = Array.from({ length: d }, (_, j) => Array.from({ length: 2 * d }, (_, f) => (f === 2 * j ? 1 : f === 2 * j + 1 ? -1 : 0)));
+    const identity = saeWith("standard", d, 2 * d, { W_enc: plusMinus, W_dec: plusMinus[0].map((_, f) => plusMinus.map((row) => row[f])) });
+    const zero = saeWith("standard", d, 2 * d, { W_enc: plusMinus, W_dec: new Array(2 * d).fill(0).map(() => new Array(d).fill(0)) });
+    const one = await ceLossScore(lossWith, identity);
+    const none = await ceLossScore(lossWith, zero);
+    expect(one.zeroAblated - one.clean).toBeGreaterThan(0.1);
+    expect(one.score).toBeCloseTo(1, 4);
+    expect(none.score).toBeCloseTo(0, 4);
+    [identity, zero].forEach((s) => s.dispose());
+    targets.dispose();
+    model.dispose();
   });
 
   it("the geometric median of points with a known median", () => {

@@ -20,6 +20,8 @@ export interface TrainSaeOptions {
   /** A feature is dead when it fired on none of the last this many tokens. */
   deadWindow?: number;
   seed?: number;
+  /** Decay the learning rate linearly to 0 over this last fraction of the steps (SAELens's lr_decay_steps; default 0.2). */
+  decayFraction?: number;
   /** Called every `logEvery` steps. */
   onStep?: (report: SaeStepReport) => void;
   logEvery?: number;
@@ -49,7 +51,9 @@ export async function trainSae(sae: SparseAutoencoder, activations: tf.Tensor2D,
     tf.tidy(() => sae.params.b_dec.assign(tf.tensor1d(Float32Array.from(bias))));
   }
   if (sae.config.unitNormDecoder) sae.normalizeDecoder();
-  const optimizer = new AdamW(sae.params, { learningRate: options.learningRate ?? 1e-3, weightDecay: 0 });
+  const learningRate = options.learningRate ?? 1e-3;
+  const decaySteps = Math.max(1, Math.round((options.decayFraction ?? 0.2) * options.steps));
+  const optimizer = new AdamW(sae.params, { learningRate, weightDecay: 0 });
   // Tokens since each feature last fired.
   const sinceFired = new Float64Array(sae.config.dSae);
   let order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
@@ -69,7 +73,7 @@ export async function trainSae(sae: SparseAutoencoder, activations: tf.Tensor2D,
         mse = tf.keep(out.mseLoss);
         return out.loss;
       });
-      optimizer.step(grads);
+      optimizer.step(grads, { learningRate: learningRate * Math.min(1, (options.steps - step + 1) / decaySteps) });
       if (sae.config.unitNormDecoder) sae.normalizeDecoder();
       if (sae.config.architecture === "batchtopk") sae.updateBatchThreshold(acts!);
       const fired = tf.tidy(() => tf.sum(tf.cast(tf.greater(acts!, 0), "float32"), 0));
