@@ -11,6 +11,7 @@ import {
   SparseAutoencoder,
   ceLossScore,
   geometricMedian,
+  featureDashboard,
   loadSaeLens,
   saeMetrics,
   saveSaeLens,
@@ -171,6 +172,32 @@ describe("metrics (SAELens's definitions)", () => {
     expect(m[0]).toBeCloseTo(1, 3);
     expect(m[1]).toBeCloseTo(0, 6);
     x.dispose();
+  });
+});
+
+describe("feature dashboard", () => {
+  it("histogram, top contexts and promoted/suppressed tokens of one feature, by hand", () => {
+    // Feature 1 reads and writes the second coordinate; the unembedding sends it to tokens 0..4 with logits 2, −3, 0, 5, 1.
+    const sae = saeWith("standard", 2, 2, { W_enc: eye(2), W_dec: eye(2) });
+    const acts = tf.tensor3d([
+      [[0, 0.5], [0, 0], [0, 2.0], [0, 0.1]],
+      [[0, 0], [0, 1.5], [0, -1], [0, 0]],
+    ]);
+    const tokens = [[10, 11, 12, 13], [20, 21, 22, 23]];
+    const unembed = tf.tensor2d([[9, 9, 9, 9, 9], [2, -3, 0, 5, 1]]);
+    const dash = featureDashboard(sae, acts, tokens, unembed, 1, { topExamples: 2, topLogits: 2, bins: 4, window: 1 });
+    expect(dash.density).toBeCloseTo(4 / 8, 6);
+    expect(dash.histogram.edges).toEqual([0, 0.5, 1, 1.5, 2]);
+    expect(dash.histogram.counts).toEqual([1, 1, 0, 2]); // 0.1; 0.5; —; 1.5 and 2.0 (the maximum goes in the last bin)
+    expect(dash.top.map((t) => [t.sequence, t.position, t.activation])).toEqual([[0, 2, 2], [1, 1, 1.5]]);
+    expect(dash.top[0].context).toEqual([11, 12, 13]);
+    expect(dash.top[0].contextActivations).toEqual([0, 2, expect.closeTo(0.1, 6)]);
+    expect(dash.top[1].at).toBe(1);
+    expect(dash.promoted).toEqual([{ token: 3, logit: 5 }, { token: 0, logit: 2 }]);
+    expect(dash.suppressed).toEqual([{ token: 1, logit: -3 }, { token: 2, logit: 0 }]);
+    expect(() => featureDashboard(sae, acts, tokens, unembed, 2)).toThrow(/feature 2 is not in 0..1/);
+    tf.dispose([acts, unembed]);
+    sae.dispose();
   });
 });
 

@@ -7,3 +7,4 @@ export * from "./train-sae.js";
 export * from "./metrics.js";
 export * from "./saelens.js";
 export * from "./superposition.js";
+export * from "./dashboard.js";
