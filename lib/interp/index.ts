@@ -20,6 +20,10 @@
  * Tokens, HookFn, HookPoint, FwdHook, NameFilter, HookRunOptions, CacheOptions, PosSlice, ResidStack.
  * Patching: patchResidual, patchAttnHeads, patchAttnHeadsByPos, patchMlp, patchMlpByPos, logitDiff, Metric, PatchOptions.
  * Probes: trainProbe, probeLayers, Probe, ProbeOptions.
+ * Toy models (toy/index.ts): ToyTokenizer, toyVocab, palindromes, sortingExamples, inductionRows, repeatedTokens, trainTestSplit,
+ * trainToyModel (checkpoint in out/toy-models/<task>/, reused), predictions, answerAccuracy, lossByPosition, inductionScores, previousTokenScores.
+ * Visuals (figures for showPlot, or HTML): attentionPatterns, showAttentionHeads / attentionHeadsHtml (offline, inline JS), showColoredTokens /
+ * coloredTokensHtml, probeHeatmap, probeLines, patchingHeatmap, attributionBars, residualPlot, layerDifferences, tokenLabels.
  */
 export * from "./tokens.js";
 export * from "./act-names.js";
