@@ -166,6 +166,22 @@ describe("metrics (SAELens's definitions)", () => {
     model.dispose();
   });
 
+  it("trainSae starts b_dec at the mean or the geometric median, leaking no tensors", async () => {
+    const x = tf.tensor2d([[0, 0], [1, 0], [10, 0], [1, 3]]);
+    for (const [init, expected] of [["mean", [3, 0.75]], ["geometric_median", geometricMedian(x)]] as const) {
+      const sae = new SparseAutoencoder({ dIn: 2, dSae: 3, architecture: "standard" });
+      const before = tf.memory().numTensors;
+      await trainSae(sae, x, { steps: 1, batchSize: 4, learningRate: 0, decoderBiasInit: init });
+      expect(tf.memory().numTensors).toBe(before);
+      const bias = Array.from(sae.params.b_dec.dataSync());
+      expect(bias[0]).toBeCloseTo(expected[0], 5);
+      expect(bias[1]).toBeCloseTo(expected[1], 5);
+      sae.dispose();
+    }
+    expect(geometricMedian(x)[0]).toBeLessThan(2); // the median resists the outlier at 10; the mean (3) does not
+    x.dispose();
+  });
+
   it("the geometric median of points with a known median", () => {
     const x = tf.tensor2d([[0, 0], [1, 0], [10, 0]]); // on a line: the middle point
     const m = geometricMedian(x, 500);

@@ -47,8 +47,9 @@ export async function trainSae(sae: SparseAutoencoder, activations: tf.Tensor2D,
   const rng = new Rng(options.seed ?? 0);
   const init = options.decoderBiasInit ?? "geometric_median";
   if (init !== "zeros") {
-    const bias = init === "mean" ? tf.tidy(() => tf.mean(activations, 0)).dataSync() : geometricMedian(activations);
-    tf.tidy(() => sae.params.b_dec.assign(tf.tensor1d(Float32Array.from(bias))));
+    const bias = init === "mean" ? tf.mean(activations, 0) : tf.tensor1d(geometricMedian(activations));
+    sae.params.b_dec.assign(bias);
+    bias.dispose();
   }
   if (sae.config.unitNormDecoder) sae.normalizeDecoder();
   const learningRate = options.learningRate ?? 1e-3;
