@@ -341,4 +341,17 @@ describe("recovering planted features (32 features in 16 dimensions, power-law f
       x.dispose();
     });
   }
+
+  it("topk with 2× as many latents as features: mean max-cosine ≥ 0.99 (the spare latents stay dead)", async () => {
+    const x = tf.tensor2d(X, [n, d]);
+    const sae = new SparseAutoencoder({ dIn: d, dSae: 2 * F, architecture: "topk", k: 2 });
+    await trainSae(sae, x, { steps: 1000, batchSize: 256, learningRate: 5e-3, resampleEvery: 250 });
+    const metrics = await saeMetrics(sae, x);
+    const cosine = meanMaxCosine(features, sae.params.W_dec.arraySync() as number[][]);
+    console.log(`topk, ${2 * F} latents: mean max-cosine ${cosine.toFixed(4)}, dead ${metrics.deadFeatures}/${2 * F}`);
+    expect(cosine).toBeGreaterThanOrEqual(0.99);
+    expect(metrics.deadFeatures).toBeLessThanOrEqual(F); // at most the latents there are no features for
+    sae.dispose();
+    x.dispose();
+  });
 });
