@@ -108,6 +108,29 @@ describe.skipIf(!hasSklearn && !requireSklearn)("ISTA/FISTA against scikit-learn
 });
 
 describe("support recovery and K-SVD", () => {
+  it("K-SVD re-seeds an atom that duplicates another, and still finds all four directions in the plane", async () => {
+    const rng = new Rng(4);
+    const angles = [10, 55, 100, 150].map((a) => (a * Math.PI) / 180);
+    const n = 400;
+    const X = new Float32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      const a = angles[i % 4];
+      const c = (rng.random() < 0.5 ? -1 : 1) * (0.5 + rng.random());
+      [X[2 * i], X[2 * i + 1]] = [c * Math.cos(a), c * Math.sin(a)];
+    }
+    // Atoms 0 and 1 start identical: the update must not keep both.
+    const init = Float64Array.from([1, 0, 1, 0, 0, 1, -1, 1]);
+    const x = tf.tensor2d(X, [n, 2]);
+    const result = await ksvd(x, { atoms: 4, nNonZero: 1, iterations: 10, init });
+    x.dispose();
+    expect(result.history[0].reseeded).toBeGreaterThanOrEqual(1);
+    for (const a of angles) {
+      const best = Math.max(...[0, 1, 2, 3].map((k) => Math.abs(result.atoms[2 * k] * Math.cos(a) + result.atoms[2 * k + 1] * Math.sin(a))));
+      expect(best).toBeGreaterThan(0.9999);
+    }
+    expect(result.history[9].mse).toBeLessThan(1e-8);
+  });
+
   it("OMP recovers ≥ 99 % of supports of noiseless 5-sparse signals over a 64 × 256 dictionary", async () => {
     const rng = new Rng(1);
     const [d, K, n, s] = [64, 256, 1000, 5];

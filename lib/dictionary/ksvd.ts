@@ -75,13 +75,13 @@ export async function ksvd(signals: tf.Tensor2D, options: KsvdOptions): Promise<
     for (let k = 0; k < K; k++) {
       const rows = users[k];
       if (rows.length === 0) {
-        reseedAtom(atoms, k, R, n, d, rng);
+        reseedAtom(atoms, k, Y, R, n, d, rng);
         reseeded++;
         continue;
       }
       rankOneUpdate(atoms, k, d, rows, C, K, R, powerSteps);
     }
-    reseeded += reseedDuplicates(atoms, K, d, R, n, rng);
+    reseeded += reseedDuplicates(atoms, K, d, Y, R, n, rng);
     let sq = 0;
     for (let i = 0; i < R.length; i++) sq += R[i] * R[i];
     const meanNonZeros = code.nonZeros.reduce((a, b) => a + b, 0) / n;
@@ -130,8 +130,12 @@ function rankOneUpdate(
   }
 }
 
-/** Atom k becomes the signal with the largest residual (normalised); its residual is then spoken for. */
-function reseedAtom(atoms: Float64Array, k: number, R: Float64Array, n: number, d: number, rng: Rng): void {
+/**
+ * Atom k becomes the signal (normalised) with the largest residual; its residual is then spoken for.
+ * The signal, not its residual: the residual is orthogonal to the atoms already used, which is
+ * exactly the wrong place when one atom sits between two true directions.
+ */
+function reseedAtom(atoms: Float64Array, k: number, Y: Float64Array, R: Float64Array, n: number, d: number, rng: Rng): void {
   let worst = 0;
   let worstSq = -1;
   for (let i = 0; i < n; i++) {
@@ -139,21 +143,21 @@ function reseedAtom(atoms: Float64Array, k: number, R: Float64Array, n: number, 
     for (let j = 0; j < d; j++) sq += R[i * d + j] ** 2;
     if (sq > worstSq) [worst, worstSq] = [i, sq];
   }
-  for (let j = 0; j < d; j++) atoms[k * d + j] = R[worst * d + j];
+  for (let j = 0; j < d; j++) atoms[k * d + j] = Y[worst * d + j];
   normalise(atoms, k * d, d, rng);
   // Not refitted until the next coding step; zeroing this residual keeps two empty atoms apart.
   for (let j = 0; j < d; j++) R[worst * d + j] = 0;
 }
 
 /** Re-seed each atom whose |cos| with an earlier atom exceeds 0.99; returns how many. */
-function reseedDuplicates(atoms: Float64Array, K: number, d: number, R: Float64Array, n: number, rng: Rng): number {
+function reseedDuplicates(atoms: Float64Array, K: number, d: number, Y: Float64Array, R: Float64Array, n: number, rng: Rng): number {
   let count = 0;
   for (let k = 1; k < K; k++) {
     for (let q = 0; q < k; q++) {
       let c = 0;
       for (let j = 0; j < d; j++) c += atoms[k * d + j] * atoms[q * d + j];
       if (Math.abs(c) > 0.99) {
-        reseedAtom(atoms, k, R, n, d, rng);
+        reseedAtom(atoms, k, Y, R, n, d, rng);
         count++;
         break;
       }
