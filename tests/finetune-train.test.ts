@@ -126,6 +126,12 @@ describe("DPO", () => {
       tf.dispose([step.loss, step.grads]);
     }
     expect(accuracy).toBe(1);
+    // With sftWeight, the loss is DPO's plus that much of the chosen answers' masked cross-entropy.
+    const plain = dpoLossAndGrads(policy, pairs, ref, 0.5);
+    const rpo = dpoLossAndGrads(policy, pairs, ref, 0.5, 2);
+    const ce = tf.tidy(() => sftLoss(policy, pairs.chosen).dataSync()[0]);
+    expect(rpo.loss.dataSync()[0]).toBeCloseTo(plain.loss.dataSync()[0] + 2 * ce, 5);
+    tf.dispose([plain.loss, plain.grads, rpo.loss, rpo.grads]);
     tf.dispose([pairs.chosen.x, pairs.chosen.y, pairs.chosen.mask, pairs.rejected.x, pairs.rejected.y, pairs.rejected.mask, ref.chosen, ref.rejected]);
     opt.dispose();
     policy.dispose();

@@ -55,12 +55,18 @@ export function referenceLogProbs(reference: GPT, batch: PreferenceBatch): { cho
   return { chosen: sequenceLogProbs(reference, batch.chosen), rejected: sequenceLogProbs(reference, batch.rejected) };
 }
 
-/** DPO loss of `policy` on a batch, its gradients, and the fraction of pairs whose margin is positive. */
+/**
+ * DPO loss of `policy` on a batch, its gradients, and the fraction of pairs whose margin is positive.
+ * sftWeight > 0 adds that much of the chosen answers' masked cross-entropy (RPO, Pang et al. 2024):
+ * plain DPO can widen the margin by lowering both answers' likelihood, which wrecks generation
+ * when the pairs differ in a word or two; the extra term keeps the chosen answer likely.
+ */
 export function dpoLossAndGrads(
   policy: GPT,
   batch: PreferenceBatch,
   reference: { chosen: tf.Tensor1D; rejected: tf.Tensor1D },
   beta: number,
+  sftWeight = 0,
 ): { loss: tf.Scalar; grads: Grads; accuracy: number } {
   let accuracy = 0;
   const { value, grads } = gradsByName(policy.params, () => {
@@ -75,7 +81,7 @@ export function dpoLossAndGrads(
     );
     const m = Array.from(margins.dataSync());
     accuracy = m.filter((v) => v > 0).length / m.length;
-    return loss;
+    return sftWeight > 0 ? tf.add(loss, tf.mul(sftLoss(policy, batch.chosen), sftWeight)) : loss;
   });
   return { loss: value, grads: grads, accuracy: accuracy };
 }
