@@ -8,13 +8,9 @@ import type { Message } from "../structs.js";
 import { anthropicTool, type ChatTurn, type ConversationItem, type ToolSpec } from "../tools.js";
 import {
   ConcurrencyLimit,
-  ProviderError,
   Tally,
   requireKey,
-  retryAfterMs,
-  withRetries,
   type CallOptions,
-  type FailureVerdict,
   type GetTextRequest,
   type GetTextResponse,
   type Prices,
@@ -22,6 +18,7 @@ import {
   type RetryPolicy,
   type Usage,
 } from "./provider.js";
+import { callSdk, type SdkContext, type SdkErrors } from "./sdk.js";
 
 export interface AnthropicProviderOptions extends RetryPolicy {
   model: string;
@@ -36,22 +33,25 @@ export interface AnthropicProviderOptions extends RetryPolicy {
 
 type Body = Anthropic.Messages.MessageCreateParamsNonStreaming;
 
+const SDK_ERRORS: SdkErrors = { APIError, NotFoundError, APIUserAbortError, APIConnectionError, message: apiMessage };
+
 export class AnthropicProvider implements Provider {
   readonly model: string;
   readonly tally: Tally;
   readonly client: Anthropic;
-  private limit: ConcurrencyLimit;
+  private readonly sdk: SdkContext;
 
   constructor(private options: AnthropicProviderOptions) {
     this.model = options.model;
     this.tally = new Tally(options.prices);
-    this.limit = new ConcurrencyLimit(options.concurrency ?? 8);
     this.client = new Anthropic({
       apiKey: requireKey(options.apiKey, "ANTHROPIC_API_KEY", "anthropicProvider"),
       baseURL: options.baseURL ?? process.env.ANTHROPIC_BASE_URL ?? undefined,
       timeout: options.timeoutMs ?? 60_000,
       maxRetries: 0,
     });
+    const client = this.client;
+    this.sdk = { model: this.model, where: () => client.baseURL, errors: SDK_ERRORS, limit: new ConcurrencyLimit(options.concurrency ?? 8), tally: this.tally, policy: options };
   }
 
   async getText(request: GetTextRequest, options: CallOptions = {}): Promise<GetTextResponse> {
@@ -74,24 +74,7 @@ export class AnthropicProvider implements Provider {
   }
 
   private create(body: Body, options: CallOptions): Promise<Anthropic.Messages.Message> {
-    return this.limit.run(async () => {
-      try {
-        const reply = await withRetries(() => this.client.messages.create(body, { signal: options.signal }), classify, this.tally, this.options, options.signal);
-        this.tally.add(usageOf(reply));
-        return reply;
-      } catch (error) {
-        throw this.explain(error);
-      }
-    }, options.signal);
-  }
-
-  private explain(error: unknown): unknown {
-    const where = this.client.baseURL;
-    if (error instanceof NotFoundError) return new ProviderError(`unknown model "${this.model}" at ${where}: ${apiMessage(error)}`, 404);
-    if (error instanceof APIError && error.status) return new ProviderError(`${this.model} at ${where}: HTTP ${error.status}: ${apiMessage(error)}`, error.status);
-    if (error instanceof APIUserAbortError) return error;
-    if (error instanceof APIConnectionError) return new ProviderError(`${this.model}: cannot reach ${where}: ${error.message}`);
-    return error;
+    return callSdk(this.sdk, () => this.client.messages.create(body, { signal: options.signal }), usageOf, options.signal);
   }
 }
 
@@ -100,16 +83,7 @@ export function anthropicProvider(options: AnthropicProviderOptions): AnthropicP
 }
 
 /** 429, 529 (overloaded) and other 5xx, timeouts and dropped connections are retried. */
-function classify(error: unknown): FailureVerdict {
-  if (error instanceof APIUserAbortError) return { retry: false };
-  if (error instanceof APIError && error.status) {
-    const s = error.status;
-    return { retry: s === 408 || s === 409 || s === 429 || s >= 500, retryAfterMs: retryAfterMs(error.headers) };
-  }
-  return { retry: error instanceof APIConnectionError };
-}
-
-function apiMessage(error: APIError): string {
+function apiMessage(error: { error?: unknown; message: string }): string {
   const body = error.error as { error?: { message?: string } } | undefined;
   return (body?.error?.message ?? error.message).replace(/\s*\n\s*/g, " ");
 }

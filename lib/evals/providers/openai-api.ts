@@ -15,10 +15,7 @@ import {
   ProviderError,
   Tally,
   requireKey,
-  retryAfterMs,
-  withRetries,
   type CallOptions,
-  type FailureVerdict,
   type GetProbsRequest,
   type GetProbsResponse,
   type GetTextRequest,
@@ -28,6 +25,7 @@ import {
   type RetryPolicy,
   type Usage,
 } from "./provider.js";
+import { callSdk, type SdkContext, type SdkErrors } from "./sdk.js";
 
 export interface OpenAIProviderOptions extends RetryPolicy {
   model: string;
@@ -46,22 +44,25 @@ export interface OpenAIProviderOptions extends RetryPolicy {
 
 type ChatBody = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
 
+const SDK_ERRORS: SdkErrors = { APIError, NotFoundError, APIUserAbortError, APIConnectionError, message: apiMessage };
+
 export class OpenAIProvider implements Provider {
   readonly model: string;
   readonly tally: Tally;
   readonly client: OpenAI;
-  private limit: ConcurrencyLimit;
+  private readonly sdk: SdkContext;
 
   constructor(private options: OpenAIProviderOptions, who = "openAIProvider") {
     this.model = options.model;
     this.tally = new Tally(options.prices);
-    this.limit = new ConcurrencyLimit(options.concurrency ?? 8);
     this.client = new OpenAI({
       apiKey: requireKey(options.apiKey, "OPENAI_API_KEY", who),
       baseURL: options.baseURL ?? process.env.OPENAI_BASE_URL ?? undefined,
       timeout: options.timeoutMs ?? 60_000,
       maxRetries: 0, // withRetries retries, and counts
     });
+    const client = this.client;
+    this.sdk = { model: this.model, where: () => client.baseURL, errors: SDK_ERRORS, limit: new ConcurrencyLimit(options.concurrency ?? 8), tally: this.tally, policy: options };
   }
 
   async getText(request: GetTextRequest, options: CallOptions = {}): Promise<GetTextResponse> {
@@ -94,24 +95,7 @@ export class OpenAIProvider implements Provider {
   }
 
   private create(body: ChatBody, options: CallOptions): Promise<OpenAI.Chat.Completions.ChatCompletion> {
-    return this.limit.run(async () => {
-      try {
-        const completion = await withRetries(() => this.client.chat.completions.create(body, { signal: options.signal }), classify, this.tally, this.options, options.signal);
-        this.tally.add(usageOf(completion));
-        return completion;
-      } catch (error) {
-        throw this.explain(error);
-      }
-    }, options.signal);
-  }
-
-  private explain(error: unknown): unknown {
-    const where = this.client.baseURL;
-    if (error instanceof NotFoundError) return new ProviderError(`unknown model "${this.model}" at ${where}: ${apiMessage(error)}`, 404);
-    if (error instanceof APIError && error.status) return new ProviderError(`${this.model} at ${where}: HTTP ${error.status}: ${apiMessage(error)}`, error.status);
-    if (error instanceof APIUserAbortError) return error;
-    if (error instanceof APIConnectionError) return new ProviderError(`${this.model}: cannot reach ${where}: ${error.message}`);
-    return error;
+    return callSdk(this.sdk, () => this.client.chat.completions.create(body, { signal: options.signal }), usageOf, options.signal);
   }
 }
 
@@ -124,17 +108,7 @@ export function openAICompatibleProvider(options: OpenAIProviderOptions & { base
   return new OpenAIProvider({ maxTokensField: "max_tokens", ...options, apiKey: options.apiKey ?? "none" }, "openAICompatibleProvider");
 }
 
-/** Retry rate limits, server errors, timeouts and dropped connections; not 4xx mistakes. */
-function classify(error: unknown): FailureVerdict {
-  if (error instanceof APIUserAbortError) return { retry: false };
-  if (error instanceof APIError && error.status) {
-    const s = error.status;
-    return { retry: s === 408 || s === 409 || s === 429 || s >= 500, retryAfterMs: retryAfterMs(error.headers) };
-  }
-  return { retry: error instanceof APIConnectionError }; // includes APIConnectionTimeoutError
-}
-
-function apiMessage(error: APIError): string {
+function apiMessage(error: { error?: unknown; message: string }): string {
   const body = error.error as { message?: string } | undefined;
   return (body?.message ?? error.message).replace(/\s*\n\s*/g, " ");
 }
