@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { tf, useBackend, type BackendChoice } from "../lib/engine/index.js";
 import { loadSafetensors, saveSafetensors } from "../lib/io/index.js";
 import { maxAbsDifference } from "../lib/models/bigram/index.js";
-import { GPT, crossEntropy, gelu, gptParamSpecs, loadGPT, saveGPT, type GPTConfig } from "../lib/models/gpt/index.js";
+import { GPT, KVCache, crossEntropy, gelu, gptParamSpecs, loadGPT, saveGPT, type GPTConfig } from "../lib/models/gpt/index.js";
+import { setNativeKernelsEnabled } from "../lib/native/index.js";
 import { Rng } from "../lib/util/random.js";
 
 const PYTHON = "/usr/bin/python3";
@@ -48,6 +49,8 @@ describe("GPT vs PyTorch", () => {
     ["cpu", "with biases, full block", { bias: true }, 8],
     ["cpu", "without biases, shorter sequence than the block", { bias: false }, 5],
     ["wasm", "with biases, full block", { bias: true }, 8],
+    ["cpu", "attention-only blocks (attnOnly), with biases", { bias: true, attnOnly: true }, 8],
+    ["wasm", "attention-only blocks (attnOnly), without biases", { bias: false, attnOnly: true }, 6],
   ];
   for (const [backend, label, overrides, T] of cases) {
     it.skipIf(!hasTorch)(`logits, loss and all gradients agree within 1e-4 on ${backend} (${label})`, async () => {
@@ -259,5 +262,114 @@ describe("layers", () => {
     const p = [1, 2, 3].map((v) => Math.exp(v - lse));
     expect(maxAbsDifference(grad.dataSync(), [p[0] / 2, p[1] / 2, (p[2] - 1) / 2, (1 / 3 - 1) / 2, 1 / 6, 1 / 6])).toBeLessThan(1e-6);
     tf.dispose([logits, targets, grad]);
+  });
+});
+
+describe("attention-only GPT (attnOnly, TransformerLens's attn_only)", () => {
+  const attnOnly: GPTConfig = { ...tiny, attnOnly: true };
+
+  it("has no ln_2 or MLP parameters; the count is 4·L·C² + L·C + C + V·C without biases", () => {
+    const names = gptParamSpecs({ ...attnOnly, nLayer: 1 }).map((s) => `${s.name} ${s.shape.join("x")}`);
+    expect(names).toEqual([
+      "transformer.wte.weight 11x16",
+      "transformer.wpe.weight 8x16",
+      "transformer.h.0.ln_1.weight 16",
+      "transformer.h.0.ln_1.bias 16",
+      "transformer.h.0.attn.c_attn.weight 48x16",
+      "transformer.h.0.attn.c_attn.bias 48",
+      "transformer.h.0.attn.c_proj.weight 16x16",
+      "transformer.h.0.attn.c_proj.bias 16",
+      "transformer.ln_f.weight 16",
+      "transformer.ln_f.bias 16",
+    ]);
+    // Per block: ln_1 (C) + c_attn (3C²) + c_proj (C²); then ln_f (C) and the tied embedding (V·C).
+    const model = new GPT({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false, attnOnly: true });
+    expect(model.numParams()).toBe(4 * 4 * 128 * 128 + 4 * 128 + 128 + 65 * 128);
+    expect(model.numParams()).toBe(271_104);
+    model.dispose();
+    expect(() => new GPT({ ...tiny, attnOnly: "yes" as unknown as boolean })).toThrow(/^GPTConfig\.attnOnly must be true or false, got "yes"$/);
+  });
+
+  it("draws residual projections with std 0.02/sqrt(nLayer): one per block writes to the stream", () => {
+    const model = new GPT({ vocabSize: 64, blockSize: 32, nLayer: 4, nHead: 2, nEmbd: 128, dropout: 0, bias: true, attnOnly: true }, { seed: 2 });
+    const v = model.params["transformer.h.0.attn.c_proj.weight"].dataSync() as Float32Array;
+    const std = Math.sqrt(v.reduce((s, x) => s + x * x, 0) / v.length);
+    expect(std).toBeCloseTo(0.02 / Math.sqrt(4), 3); // 0.01 (0.0071 with MLPs)
+    model.dispose();
+  });
+
+  it("the fused native forward (when the addon is loaded) equals the stock kernels', and skips the MLP", () => {
+    const model = new GPT(attnOnly, { seed: 3 });
+    perturbVectors(model, 4);
+    const { x, y } = batch(2, 8, tiny.vocabSize, 5);
+    const run = (native: boolean) => {
+      setNativeKernelsEnabled(native);
+      try {
+        return model.forward(x, y);
+      } finally {
+        setNativeKernelsEnabled(true);
+      }
+    };
+    const fused = run(true);
+    const stock = run(false);
+    expect(maxAbsDifference(fused.logits.dataSync(), stock.logits.dataSync())).toBeLessThan(1e-5);
+    // Not the MLP model's function: the same attention weights with MLPs give other logits.
+    const withMlp = new GPT(tiny, { seed: 3 });
+    for (const [name, v] of Object.entries(model.params)) withMlp.params[name].assign(v);
+    const other = withMlp.forward(x);
+    expect(maxAbsDifference(other.logits.dataSync(), fused.logits.dataSync())).toBeGreaterThan(1e-3);
+    tf.dispose([x, y, fused.logits, fused.loss!, stock.logits, stock.loss!, other.logits]);
+    model.dispose();
+    withMlp.dispose();
+  });
+
+  it("the KV-cache path gives the full forward's logits", () => {
+    const model = new GPT(attnOnly, { seed: 6 });
+    perturbVectors(model, 7);
+    const ids = [[1, 5, 2, 9, 3, 3, 7, 0]];
+    const full = model.forward(tf.tensor2d(ids, undefined, "int32")).logits;
+    const fullRows = full.arraySync()[0];
+    const cache = new KVCache(model.config);
+    const rows: number[][] = [];
+    const prompt = tf.tensor2d([ids[0].slice(0, 3)], undefined, "int32");
+    const first = model.forward(prompt, undefined, { cache, lastPositionOnly: true });
+    rows.push(first.logits.arraySync()[0][0]);
+    tf.dispose([prompt, first.logits]);
+    for (let t = 3; t < ids[0].length; t++) {
+      const next = tf.tensor2d([[ids[0][t]]], undefined, "int32");
+      const out = model.forward(next, undefined, { cache, lastPositionOnly: true });
+      rows.push(out.logits.arraySync()[0][0]);
+      tf.dispose([next, out.logits]);
+    }
+    expect(cache.length).toBe(8);
+    rows.forEach((row, i) => expect(maxAbsDifference(Float32Array.from(row), Float32Array.from(fullRows[i + 2])), `position ${i + 2}`).toBeLessThan(1e-5));
+    cache.dispose();
+    full.dispose();
+    model.dispose();
+  });
+
+  it("saves attnOnly in the checkpoint; files saved before the key existed load as blocks with MLPs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gpt-attn-only-"));
+    const model = new GPT(attnOnly, { seed: 8 });
+    await saveGPT(model, join(dir, "attn.safetensors"));
+    const loaded = loadGPT(join(dir, "attn.safetensors"));
+    expect(loaded.config.attnOnly).toBe(true);
+    expect(Object.keys(loaded.params).sort()).toEqual(Object.keys(model.params).sort());
+    loaded.dispose();
+    // An old file: gpt_config written without attnOnly (as saveGPT did before it existed).
+    const old = new GPT(tiny, { seed: 9 });
+    await saveGPT(old, join(dir, "old.safetensors"));
+    const content = loadSafetensors(join(dir, "old.safetensors"));
+    expect(JSON.parse(content.metadata.gpt_config)).not.toHaveProperty("attnOnly");
+    const reloaded = loadGPT(join(dir, "old.safetensors"));
+    expect(reloaded.config.attnOnly ?? false).toBe(false);
+    expect(reloaded.params["transformer.h.1.mlp.c_fc.weight"].shape).toEqual([64, 16]);
+    reloaded.dispose();
+    // An MLP model's tensors under an attnOnly config are refused, naming the file and the tensor.
+    const lying = { ...content.metadata, gpt_config: JSON.stringify({ ...tiny, attnOnly: true }) };
+    saveSafetensors(join(dir, "lying.safetensors"), content.tensors, lying);
+    expect(() => loadGPT(join(dir, "lying.safetensors"))).toThrow(/lying\.safetensors.*"transformer\.h\.0\.ln_2\.weight" is not a parameter of the gpt_config's model/);
+    old.dispose();
+    model.dispose();
   });
 });

@@ -19,6 +19,9 @@ if (!hasTorch) console.warn(`SKIPPING PyTorch interp parity: ${PYTHON} cannot im
 /** GPT-2's layout (biases, tanh GELU) at a toy size. */
 const gpt2Layout: GPTConfig = { vocabSize: 23, blockSize: 8, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, bias: true, activation: "gelu_tanh" };
 
+/** The same, attention-only (TransformerLens's attn_only). */
+const attnOnlyLayout: GPTConfig = { ...gpt2Layout, attnOnly: true };
+
 /** Weights large enough that patterns are far from uniform and the GELU's curvature matters; non-trivial LayerNorm gains and biases. */
 function randomModel(config: Partial<GPTConfig>, seed: number): GPT {
   const model = new GPT(config, { seed });
@@ -126,9 +129,9 @@ describe("HookedGPT", () => {
     }
   });
 
-  it.skipIf(!hasTorch)("every hook point equals the PyTorch reference within 1e-5", () => {
+  for (const [label, layout] of [["GPT-2's layout", gpt2Layout], ["attention-only", attnOnlyLayout]] as const) it.skipIf(!hasTorch)(`every hook point equals the PyTorch reference within 1e-5 (${label})`, () => {
     const dir = mkdtempSync(join(tmpdir(), "interp-ref-"));
-    const model = randomModel(gpt2Layout, 11);
+    const model = randomModel(layout, 11);
     const tokens = randomTokens(2, 7, gpt2Layout.vocabSize, 12);
     return saveGPT(model, join(dir, "weights.safetensors")).then(() => {
       saveSafetensors(join(dir, "tokens.safetensors"), { tokens: { dtype: "I32", shape: [2, 7], data: Int32Array.from(tokens.flat()) } });
@@ -158,7 +161,7 @@ describe("HookedGPT", () => {
         }
       }
       const logitErr = maxDiff(logits, tf.tensor(Float32Array.from(ref.logits.data as Float64Array), ref.logits.shape));
-      console.log(`interp parity: ${cache.size} hook points, worst error ${worst.toExponential(2)} at ${worstName} (absolute ${worstAbs.toExponential(2)}); logits ${logitErr.toExponential(2)}`);
+      console.log(`interp parity (${label}): ${cache.size} hook points, worst error ${worst.toExponential(2)} at ${worstName} (absolute ${worstAbs.toExponential(2)}); logits ${logitErr.toExponential(2)}`);
       expect(worst).toBeLessThan(1e-5);
       expect(worstAbs).toBeLessThan(1e-5);
       expect(logitErr).toBeLessThan(1e-4);
@@ -296,6 +299,86 @@ describe("HookedGPT", () => {
     const plain = model.forward(tokens).logits;
     expect(maxDiff(after, plain)).toBeLessThan(1e-5);
     tf.dispose([after, plain, tokens]);
+    model.dispose();
+  });
+});
+
+describe("HookedGPT on an attention-only model (TransformerLens's attn_only)", () => {
+  it("has TransformerLens's hook points for attn_only: no resid_mid, ln2 or MLP points (26 for 2 layers, by hand)", () => {
+    const block = (l: number) => [
+      `blocks.${l}.hook_resid_pre`,
+      `blocks.${l}.ln1.hook_scale`,
+      `blocks.${l}.ln1.hook_normalized`,
+      `blocks.${l}.attn.hook_q`,
+      `blocks.${l}.attn.hook_k`,
+      `blocks.${l}.attn.hook_v`,
+      `blocks.${l}.attn.hook_attn_scores`,
+      `blocks.${l}.attn.hook_pattern`,
+      `blocks.${l}.attn.hook_z`,
+      `blocks.${l}.hook_attn_out`,
+      `blocks.${l}.hook_resid_post`,
+    ];
+    const expected = ["hook_embed", "hook_pos_embed", ...block(0), ...block(1), "ln_final.hook_scale", "ln_final.hook_normalized"];
+    expect(hookNames(2, false, true)).toEqual(expected);
+    expect(expected).toHaveLength(26);
+    const model = randomModel(attnOnlyLayout, 21);
+    const lens = new HookedGPT(model);
+    expect(lens.hookNames()).toEqual(expected);
+    const { logits, cache } = lens.runWithCache(randomTokens(2, 5, attnOnlyLayout.vocabSize, 22));
+    expect(cache.names).toEqual(expected);
+    expect(() => cache.get("mlp_out", 0)).toThrow(/has no "blocks\.0\.hook_mlp_out"/);
+    tf.dispose(logits);
+    cache.dispose();
+    model.dispose();
+  });
+
+  it("gives model.forward's logits (fused kernels), and an identity hook on every point changes no bit", () => {
+    const model = randomModel(attnOnlyLayout, 23);
+    const lens = new HookedGPT(model);
+    const tokens = randomTokens(3, 8, attnOnlyLayout.vocabSize, 24);
+    const idx = tf.tensor2d(tokens, undefined, "int32");
+    const plain = model.forward(idx).logits;
+    const composite = lens.runWithHooks(tokens, { composite: true });
+    const seen: string[] = [];
+    const identity = lens.runWithHooks(tokens, { fwdHooks: [[() => true, (x, hook) => {
+      seen.push(hook.name);
+      return x;
+    }]] });
+    expect(seen).toEqual(hookNames(2, false, true));
+    expect(maxDiff(composite, plain)).toBeLessThan(1e-5);
+    expect(Array.from(identity.dataSync())).toEqual(Array.from(composite.dataSync()));
+    tf.dispose([idx, plain, composite, identity]);
+    model.dispose();
+  });
+
+  it("decomposeResid has no MLP rows and sums to the final stream; the logit lens ends at the logits; head results sum to attn_out − b_O", () => {
+    const model = randomModel(attnOnlyLayout, 25);
+    const lens = new HookedGPT(model);
+    const { logits, cache } = lens.runWithCache(randomTokens(2, 6, attnOnlyLayout.vocabSize, 26));
+    const { stack, labels } = cache.decomposeResid();
+    expect(labels).toEqual(["embed", "pos_embed", "0_attn_out", "1_attn_out"]);
+    const summed = tf.sum(stack, 0);
+    const final = cache.get("resid_post", 1);
+    expect(maxDiff(summed, final)).toBeLessThan(1e-5 * Math.max(1, tf.max(tf.abs(final)).dataSync()[0]));
+    const mid = cache.decomposeResid(1);
+    expect(mid.labels).toEqual(["embed", "pos_embed", "0_attn_out"]);
+    const midSum = tf.sum(mid.stack, 0);
+    expect(maxDiff(midSum, cache.get("resid_pre", 1))).toBeLessThan(1e-4);
+    const lensStack = cache.logitLens();
+    expect(lensStack.labels).toEqual(["0_pre", "1_pre", "final_post"]);
+    const last = tf.squeeze(tf.slice(lensStack.stack, [2, 0, 0, 0], [1, -1, -1, -1]), [0]);
+    expect(maxDiff(last, logits)).toBeLessThan(1e-4);
+    const heads = cache.stackHeadResults();
+    for (let layer = 0; layer < 2; layer++) {
+      const sum = tf.sum(tf.slice(heads.stack, [4 * layer], [4]), 0);
+      const expected = tf.sub(cache.get("attn_out", layer), model.params[`transformer.h.${layer}.attn.c_proj.bias`]);
+      expect(maxDiff(sum, expected)).toBeLessThan(1e-5);
+      tf.dispose([sum, expected]);
+    }
+    expect(() => cache.accumulatedResid(undefined, { inclMid: true })).toThrow(/^accumulatedResid: an attention-only model has no resid_mid \(inclMid\)$/);
+    expect(() => cache.decomposeResid(1, { mlpInput: true })).toThrow(/^decomposeResid: an attention-only model has no MLP input \(mlpInput\)$/);
+    tf.dispose([stack, summed, mid.stack, midSum, lensStack.stack, last, heads.stack, logits]);
+    cache.dispose();
     model.dispose();
   });
 });

@@ -42,30 +42,39 @@ export function getActName(name: string, layer?: number, layerType?: string): st
   return full;
 }
 
-/** One block's hook points in the order they fire (hook_result only on request, as in TransformerLens). */
-export function blockHookNames(layer: number, withResult = false): string[] {
+/**
+ * One block's hook points in the order they fire (hook_result only on request, as in TransformerLens).
+ * An attention-only block (TransformerLens's attn_only) has no hook_resid_mid, ln2 or MLP points.
+ */
+export function blockHookNames(layer: number, withResult = false, attnOnly = false): string[] {
   const b = `blocks.${layer}`;
   const attn = ["hook_q", "hook_k", "hook_v", "hook_attn_scores", "hook_pattern", "hook_z", ...(withResult ? ["hook_result"] : [])];
-  return [
-    `${b}.hook_resid_pre`,
-    `${b}.ln1.hook_scale`,
-    `${b}.ln1.hook_normalized`,
-    ...attn.map((name) => `${b}.attn.${name}`),
-    `${b}.hook_attn_out`,
+  const mlp = [
     `${b}.hook_resid_mid`,
     `${b}.ln2.hook_scale`,
     `${b}.ln2.hook_normalized`,
     `${b}.mlp.hook_pre`,
     `${b}.mlp.hook_post`,
     `${b}.hook_mlp_out`,
+  ];
+  return [
+    `${b}.hook_resid_pre`,
+    `${b}.ln1.hook_scale`,
+    `${b}.ln1.hook_normalized`,
+    ...attn.map((name) => `${b}.attn.${name}`),
+    `${b}.hook_attn_out`,
+    ...(attnOnly ? [] : mlp),
     `${b}.hook_resid_post`,
   ];
 }
 
-/** Every hook point of an nLayer model in firing order: 2 + 17·nLayer + 2 names (208 for GPT-2 small), +nLayer with hook_result. */
-export function hookNames(nLayer: number, withResult = false): string[] {
+/**
+ * Every hook point of an nLayer model in firing order: 2 + 17·nLayer + 2 names (208 for GPT-2 small),
+ * +nLayer with hook_result; 2 + 11·nLayer + 2 when attention-only.
+ */
+export function hookNames(nLayer: number, withResult = false, attnOnly = false): string[] {
   const names = ["hook_embed", "hook_pos_embed"];
-  for (let layer = 0; layer < nLayer; layer++) names.push(...blockHookNames(layer, withResult));
+  for (let layer = 0; layer < nLayer; layer++) names.push(...blockHookNames(layer, withResult, attnOnly));
   names.push("ln_final.hook_scale", "ln_final.hook_normalized");
   return names;
 }

@@ -88,6 +88,7 @@ export class ActivationCache {
       parts.push(this.get("resid_pre", l));
       labels.push(`${l}_pre`);
       if (options.inclMid && l < upTo) {
+        if (this.model.config.attnOnly) throw new RangeError("accumulatedResid: an attention-only model has no resid_mid (inclMid)");
         parts.push(this.get("resid_mid", l));
         labels.push(`${l}_mid`);
       }
@@ -98,16 +99,21 @@ export class ActivationCache {
 
   /**
    * The residual stream at `layer` (default: the final stream) as the sum of its parts: embed,
-   * pos_embed, then each earlier layer's attn_out and mlp_out (with mlpInput, also this layer's
-   * attn_out: the MLP's input). The rows sum to the stream.
+   * pos_embed, then each earlier layer's attn_out and mlp_out (no mlp_out when attention-only; with
+   * mlpInput, also this layer's attn_out: the MLP's input). The rows sum to the stream.
    */
   decomposeResid(layer?: number, options: LnOptions & { mlpInput?: boolean } = {}): ResidStack {
     const upTo = this.checkLayer(layer);
     const parts = [this.get("hook_embed"), this.get("hook_pos_embed")];
     const labels = ["embed", "pos_embed"];
+    const attnOnly = this.model.config.attnOnly ?? false;
+    if (options.mlpInput && attnOnly) throw new RangeError("decomposeResid: an attention-only model has no MLP input (mlpInput)");
     for (let l = 0; l < upTo; l++) {
-      parts.push(this.get("attn_out", l), this.get("mlp_out", l));
-      labels.push(`${l}_attn_out`, `${l}_mlp_out`);
+      parts.push(this.get("attn_out", l));
+      labels.push(`${l}_attn_out`);
+      if (attnOnly) continue;
+      parts.push(this.get("mlp_out", l));
+      labels.push(`${l}_mlp_out`);
     }
     if (options.mlpInput && upTo < this.model.config.nLayer) {
       parts.push(this.get("attn_out", upTo));
@@ -147,6 +153,7 @@ export class ActivationCache {
   applyLnToStack(stack: tf.Tensor, layer?: number, options: { mlpInput?: boolean; bias?: boolean } = {}): tf.Tensor {
     const { nLayer } = this.model.config;
     const at = this.checkLayer(layer);
+    if (options.mlpInput && this.model.config.attnOnly) throw new RangeError("applyLnToStack: an attention-only model has no ln2 (mlpInput)");
     const [scaleName, param] =
       at === nLayer ? ["ln_final.hook_scale", "transformer.ln_f"] : options.mlpInput ? [`blocks.${at}.ln2.hook_scale`, `transformer.h.${at}.ln_2`] : [`blocks.${at}.ln1.hook_scale`, `transformer.h.${at}.ln_1`];
     const scale = this.get(scaleName);

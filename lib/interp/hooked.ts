@@ -82,7 +82,7 @@ export class HookedGPT {
 
   /** Every hook point's name in firing order (208 for GPT-2 small; with useAttnResult one more per layer). */
   hookNames(useAttnResult = false): string[] {
-    return hookNames(this.config.nLayer, useAttnResult);
+    return hookNames(this.config.nLayer, useAttnResult, this.config.attnOnly ?? false);
   }
 
   /** Number of hooks attached by hooks() scopes (0 outside them). */
@@ -177,6 +177,10 @@ export class HookedGPT {
       resid = at("hook_resid_pre", resid);
       const attnIn = this.layerNorm(resid, `${h}.ln_1`, (name, x) => at(`ln1.${name}`, x));
       const attnOut = at("hook_attn_out", this.attention(attnIn, h, causal, (name, x) => at(`attn.${name}`, x), useAttnResult));
+      if (this.config.attnOnly) {
+        resid = at("hook_resid_post", tf.add(resid, attnOut));
+        continue;
+      }
       resid = at("hook_resid_mid", tf.add(resid, attnOut));
       const mlpIn = this.layerNorm(resid, `${h}.ln_2`, (name, x) => at(`ln2.${name}`, x));
       const mlpOut = at("hook_mlp_out", this.mlp(mlpIn, h, (name, x) => at(`mlp.${name}`, x)));

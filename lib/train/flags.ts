@@ -15,7 +15,7 @@ const rate = { min: 0 };
 const fraction = { min: 0, below: 1 };
 
 /** Ranges (and help) of the settings a preset holds; their types come from the values. */
-export const SETTING_RANGES: Record<keyof Omit<GPTConfig, "vocabSize" | "activation"> | keyof TrainConfig, Range> = {
+export const SETTING_RANGES: Record<keyof Omit<GPTConfig, "vocabSize" | "activation" | "attnOnly"> | keyof TrainConfig, Range> = {
   blockSize: { ...positiveInteger, help: "context length (tokens)" },
   nLayer: { ...positiveInteger, help: "transformer blocks" },
   nHead: { ...positiveInteger, help: "attention heads per block" },

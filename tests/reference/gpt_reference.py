@@ -67,12 +67,15 @@ class Block(nn.Module):
         super().__init__()
         self.ln_1 = LayerNorm(c["nEmbd"], c["bias"])
         self.attn = CausalSelfAttention(c)
-        self.ln_2 = LayerNorm(c["nEmbd"], c["bias"])
-        self.mlp = MLP(c)
+        # attnOnly (absent in older files): TransformerLens's attn_only, a block without LayerNorm 2 and MLP.
+        self.attn_only = c.get("attnOnly", False)
+        if not self.attn_only:
+            self.ln_2 = LayerNorm(c["nEmbd"], c["bias"])
+            self.mlp = MLP(c)
 
     def forward(self, x):
         x = x + self.attn(self.ln_1(x))
-        return x + self.mlp(self.ln_2(x))
+        return x if self.attn_only else x + self.mlp(self.ln_2(x))
 
 
 class GPT(nn.Module):

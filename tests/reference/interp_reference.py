@@ -5,7 +5,8 @@ centring), reading a GPT saved by lib/models/gpt's saveGPT (nanoGPT names, Linea
     /usr/bin/python3 interp_reference.py WEIGHTS.safetensors TOKENS.safetensors OUT.safetensors
 
 TOKENS holds "tokens" (batch, pos) I32. OUT holds each hook point by its TransformerLens name
-(blocks.{l}.attn.hook_result included) and "logits", F64. Shapes as TransformerLens:
+(blocks.{l}.attn.hook_result included) and "logits", F64. A config with "attnOnly": true has
+TransformerLens's attn_only blocks (no resid_mid, ln2 or MLP hook points). Shapes as TransformerLens:
 q/k/v/z (batch, pos, head, d_head), attn_scores/pattern (batch, head, query, key) with -inf above
 the diagonal in the scores, result (batch, pos, head, d_model), LayerNorm scales (batch, pos, 1).
 """
@@ -76,6 +77,10 @@ def main(weights_path, tokens_path, out_path):
         attn_out = result.sum(2) + (b_O if b_O is not None else 0)
         acts[f"{b}.hook_attn_out"] = attn_out
         resid = resid + attn_out
+        if config.get("attnOnly", False):
+            # TransformerLens's attn_only block: resid_post = resid_pre + attn_out; no resid_mid, ln2 or MLP hooks.
+            acts[f"{b}.hook_resid_post"] = resid
+            continue
         acts[f"{b}.hook_resid_mid"] = resid
         x = layer_norm(resid, p[f"{h}.ln_2.weight"], get(f"{h}.ln_2.bias"), f"{b}.ln2", acts)
         b_in, b_out = get(f"{h}.mlp.c_fc.bias"), get(f"{h}.mlp.c_proj.bias")

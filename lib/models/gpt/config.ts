@@ -21,6 +21,11 @@ export interface GPTConfig {
   bias: boolean;
   /** The MLP's nonlinearity; default "gelu" (exact). Optional so that configs saved before it existed still load. */
   activation?: Activation;
+  /**
+   * Attention-only blocks (TransformerLens's attn_only): no MLP and no second LayerNorm, so each block
+   * is x + attn(ln_1(x)). Optional (absent means false) so that configs saved before it existed still load.
+   */
+  attnOnly?: boolean;
 }
 
 /** GPT-2 small (124M), nanoGPT's GPTConfig defaults. */
@@ -67,6 +72,9 @@ export function gptConfig(partial: Partial<GPTConfig> = {}): GPTConfig {
   const activation = config.activation ?? "gelu";
   if (!ACTIVATIONS.includes(activation)) {
     throw new RangeError(`GPTConfig.activation must be ${ACTIVATIONS.join(" or ")}, got ${JSON.stringify(activation)}`);
+  }
+  if (config.attnOnly !== undefined && typeof config.attnOnly !== "boolean") {
+    throw new RangeError(`GPTConfig.attnOnly must be true or false, got ${JSON.stringify(config.attnOnly)}`);
   }
   return { ...config, activation };
 }

@@ -65,6 +65,7 @@ export function configFromHuggingFace(file: string, json: unknown, dropout = 0):
 
 /** A config.json that transformers' GPT2LMHeadModel.from_pretrained reads. */
 export function configToHuggingFace(config: GPTConfig): Record<string, unknown> {
+  if (config.attnOnly) throw new Error("configToHuggingFace: an attention-only GPT (attnOnly) has no GPT-2 layout in transformers");
   return {
     architectures: ["GPT2LMHeadModel"],
     model_type: "gpt2",
@@ -157,6 +158,7 @@ export function weightsFromHuggingFace(file: string, content: SafetensorsContent
  * model without them is written with zero biases, which compute the same function.
  */
 export async function saveHuggingFace(model: GPT, dir: string): Promise<void> {
+  const hfConfig = configToHuggingFace(model.config); // first: it refuses a model transformers cannot load
   const ours = await gptWeights(model);
   const full = gptConfig({ ...model.config, bias: true });
   const tensors: Record<string, StoredTensor> = {};
@@ -169,5 +171,5 @@ export async function saveHuggingFace(model: GPT, dir: string): Promise<void> {
       : { dtype: "F32", shape: spec.shape, data: values };
   }
   saveSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
-  writeFileAtomic(join(dir, "config.json"), `${JSON.stringify(configToHuggingFace(model.config), null, 2)}\n`);
+  writeFileAtomic(join(dir, "config.json"), `${JSON.stringify(hfConfig, null, 2)}\n`);
 }

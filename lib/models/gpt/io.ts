@@ -3,7 +3,8 @@
  * (Linear weights (out, in), no transposes), so PyTorch loads it with load_state_dict after tying
  * lm_head.weight to transformer.wte.weight (the tied head is stored once, as safetensors requires).
  * The model config is in the metadata under "gpt_config" (JSON); files saved before the config had
- * an `activation` load with the exact GELU they were trained with.
+ * an `activation` load with the exact GELU they were trained with, and those before `attnOnly` as
+ * blocks with MLPs.
  *
  * Loading checks the config and every weight (name, shape, dtype, finite values) against the file
  * before a GPT is built, so a header that lies (nLayer: 100000) fails at once with bounded memory.
@@ -69,6 +70,7 @@ const gptConfigSchema = z.strictObject({
   dropout: z.number().min(0).lt(1),
   bias: z.boolean(),
   activation: z.enum(ACTIVATIONS as [Activation, ...Activation[]]).optional(), // absent in files saved before it existed: "gelu"
+  attnOnly: z.boolean().optional(), // absent in files saved before it existed: blocks with MLPs
 });
 
 /** One line for the first problem zod found: "<what>.<path>: <message>". */

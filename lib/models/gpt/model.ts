@@ -1,7 +1,7 @@
 /**
  * GPT, after nanoGPT's model.py: token + position embeddings, nLayer pre-LayerNorm blocks of causal
- * multi-head self-attention and a GELU MLP, a final LayerNorm, and an LM head tied to the token
- * embedding. Parameters are tf.Variables named and shaped exactly as nanoGPT's state_dict.
+ * multi-head self-attention and a GELU MLP (attention alone with config.attnOnly), a final LayerNorm,
+ * and an LM head tied to the token embedding. Parameters are tf.Variables named and shaped exactly as nanoGPT's state_dict.
  *
  * The residual stream is kept as a (B·T, C) matrix so that every Linear is one 2-D matmul; only
  * attention reshapes it into heads.
@@ -100,7 +100,7 @@ export class GPT {
       for (let layer = 0; layer < this.config.nLayer; layer++) {
         const h = `transformer.h.${layer}`;
         x = tf.add(x, this.attention(this.norm(x, `${h}.ln_1`), B, T, h, drop, cache && { cache, layer }));
-        x = tf.add(x, this.mlp(this.norm(x, `${h}.ln_2`), h, drop));
+        if (!this.config.attnOnly) x = tf.add(x, this.mlp(this.norm(x, `${h}.ln_2`), h, drop));
       }
       x = this.norm(x, "transformer.ln_f");
       const rows = options.lastPositionOnly ? 1 : T;

@@ -13,7 +13,7 @@ export interface ParamSpec {
 
 /** Every parameter, in a fixed order. The LM head is tied to transformer.wte.weight and not listed. */
 export function gptParamSpecs(config: GPTConfig): ParamSpec[] {
-  const { vocabSize, blockSize, nLayer, nEmbd: C, bias } = config;
+  const { vocabSize, blockSize, nLayer, nEmbd: C, bias, attnOnly } = config;
   const specs: ParamSpec[] = [
     { name: "transformer.wte.weight", shape: [vocabSize, C], init: "normal" },
     { name: "transformer.wpe.weight", shape: [blockSize, C], init: "normal" },
@@ -31,6 +31,7 @@ export function gptParamSpecs(config: GPTConfig): ParamSpec[] {
     layerNorm(`${h}.ln_1`);
     linear(`${h}.attn.c_attn`, C, 3 * C, "normal");
     linear(`${h}.attn.c_proj`, C, C, "residual");
+    if (attnOnly) continue;
     layerNorm(`${h}.ln_2`);
     linear(`${h}.mlp.c_fc`, C, 4 * C, "normal");
     linear(`${h}.mlp.c_proj`, 4 * C, C, "residual");
@@ -41,11 +42,12 @@ export function gptParamSpecs(config: GPTConfig): ParamSpec[] {
 
 /**
  * GPT-2's initialisation: weights ~ N(0, 0.02²), the projections that write into the residual
- * stream ~ N(0, (0.02/√(2·nLayer))²) so the stream's variance does not grow with depth,
+ * stream ~ N(0, (0.02/√(2·nLayer))²) so the stream's variance does not grow with depth (√nLayer when
+ * attention-only: one such projection per block, not two),
  * LayerNorm gains 1, biases 0. Values are drawn from `rng` in spec order, so a seed fixes them.
  */
 export function initParamValues(config: GPTConfig, rng: Rng): Map<string, Float32Array> {
-  const residualStd = 0.02 / Math.sqrt(2 * config.nLayer);
+  const residualStd = 0.02 / Math.sqrt((config.attnOnly ? 1 : 2) * config.nLayer);
   const values = new Map<string, Float32Array>();
   for (const spec of gptParamSpecs(config)) {
     const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
