@@ -18,3 +18,4 @@ export * from "./scaling/index.js";
 export * from "./evals/index.js";
 export * from "./finetune/index.js";
 export * from "./dictionary/index.js";
+export { nativeThreads, nativeStatus } from "./native/index.js";

@@ -9,7 +9,8 @@
         "src/reduce.cc",
         "src/layout.cc",
         "src/fused.cc",
-        "src/attention.cc"
+        "src/attention.cc",
+        "src/parallel.cc"
       ],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-trapping-math", "-fno-math-errno", "-march=native"],
       "cflags_cc!": ["-fno-exceptions", "-O2", "-O0"],

@@ -32,13 +32,18 @@ export interface NativeAddon {
     dx: Float32Array, dgain: Float32Array, rows: number, cols: number): void;
   gelu(x: Float32Array, y: Float32Array): void;
   geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
-  attention(qkv: Float32Array, y: Float32Array, probs: Float32Array, batch: number, t: number, nHead: number, c: number,
+  /** stats (B·nHead, T, 2): each attention row's max and 1 / sum, for attentionGrad. */
+  attention(qkv: Float32Array, y: Float32Array, stats: Float32Array, batch: number, t: number, nHead: number, c: number,
     scale: number): void;
-  attentionGrad(dy: Float32Array, qkv: Float32Array, probs: Float32Array, dqkv: Float32Array, batch: number, t: number,
+  attentionGrad(dy: Float32Array, qkv: Float32Array, stats: Float32Array, dqkv: Float32Array, batch: number, t: number,
     nHead: number, c: number, scale: number): void;
   blasName(): "openblas" | "builtin";
   useOpenBlas(enable: boolean): boolean;
+  /** OpenBLAS's threads only. */
   setBlasThreads(n: number): void;
+  /** The kernels' thread pool and OpenBLAS's threads (1 to 1024). */
+  setThreads(n: number): void;
+  threads(): number;
 }
 
 /** Any array of 4-byte elements: the layout kernels move words without looking at them. */

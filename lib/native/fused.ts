@@ -94,21 +94,23 @@ export const fusedKernels: NativeKernel[] = [
       const qkv = input(args, "qkv")!;
       const { batch, t, nHead, scale } = args.attrs as unknown as AttentionAttrs;
       const c = qkv.shape[1] / 3;
-      const [y, probs] = [allocFloats(batch * t * c), allocFloats(batch * nHead * t * t)];
-      addon.attention(floats(args.backend, qkv)!, y, probs, batch, t, nHead, c, scale);
+      // Each attention row's max and 1 / sum: the backward pass recomputes the weights from
+      // them instead of keeping (B·nHead, T, T) of them per layer.
+      const [y, stats] = [allocFloats(batch * t * c), allocFloats(batch * nHead * t * 2)];
+      addon.attention(floats(args.backend, qkv)!, y, stats, batch, t, nHead, c, scale);
       return [args.backend.makeTensorInfo([batch * t, c], "float32", y),
-        args.backend.makeTensorInfo([batch * nHead, t, t], "float32", probs)];
+        args.backend.makeTensorInfo([batch * nHead, t, 2], "float32", stats)];
     },
   },
   {
     name: ATTENTION_GRAD,
     run(args, addon) {
-      const [dy, qkv, probs] = ["dy", "qkv", "probs"].map((name) => input(args, name)!);
+      const [dy, qkv, stats] = ["dy", "qkv", "stats"].map((name) => input(args, name)!);
       const { batch, t, nHead, scale } = args.attrs as unknown as AttentionAttrs;
       const c = qkv.shape[1] / 3;
       const dqkv = allocFloats(batch * t * 3 * c);
       const f = (x: tf.TensorInfo) => floats(args.backend, x)!;
-      addon.attentionGrad(f(dy), f(qkv), f(probs), dqkv, batch, t, nHead, c, scale);
+      addon.attentionGrad(f(dy), f(qkv), f(stats), dqkv, batch, t, nHead, c, scale);
       return args.backend.makeTensorInfo(qkv.shape, "float32", dqkv);
     },
   },
@@ -167,12 +169,12 @@ export function fusedCausalSelfAttention(qkv: tf.Tensor2D, batch: number, t: num
   if (!Number.isInteger(c) || c % nHead !== 0 || qkv.shape[0] !== batch * t) return null;
   const attrs: AttentionAttrs = { batch, t, nHead, scale: scale ?? 1 / Math.sqrt(c / nHead) };
   const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [y, probs] = runKernel(ATTENTION, { qkv: input }, attrs as unknown as Record<string, number>);
-    save([input, probs]);
+    const [y, stats] = runKernel(ATTENTION, { qkv: input }, attrs as unknown as Record<string, number>);
+    save([input, stats]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        runKernel(ATTENTION_GRAD, { dy, qkv: saved[0], probs: saved[1] }, attrs as unknown as Record<string, number>),
+        runKernel(ATTENTION_GRAD, { dy, qkv: saved[0], stats: saved[1] }, attrs as unknown as Record<string, number>),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(qkv) as tf.Tensor2D;

@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+import { availableParallelism } from "node:os";
 import { type NativeAddon, loadAddon } from "./addon.js";
 import { binaryKernels, softmaxKernel, unaryKernels } from "./elementwise.js";
 import type { NativeKernel } from "./kernel.js";
@@ -25,14 +26,22 @@ export interface NativeStatus extends NativeInstallResult {
   enabled: boolean;
   /** Which sgemm BatchMatMul uses, when loaded. */
   blas?: "openblas" | "builtin";
+  /** Threads the native kernels use (their pool and OpenBLAS alike), when loaded. */
+  threads?: number;
 }
 
 /**
- * OpenBLAS threads for matmul (env COURSE_NATIVE_THREADS overrides). One: the course's matrices
- * are small (at most a few hundred rows and columns), where extra threads gain little and, on a
- * busy machine, spin-wait for cores that other processes hold.
+ * Threads for the native kernels and OpenBLAS together: every core (os.availableParallelism(),
+ * which honours CPU affinity), or COURSE_NATIVE_THREADS.
  */
-const defaultBlasThreads = 1;
+export function wantedThreads(env: string | undefined = process.env.COURSE_NATIVE_THREADS): number {
+  if (env === undefined || env.trim() === "") return Math.max(1, availableParallelism());
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) {
+    throw new Error(`COURSE_NATIVE_THREADS must be a whole number from 1 to 1024 (got "${env}")`);
+  }
+  return n;
+}
 
 export const nativeKernels: NativeKernel[] = [
   batchMatMulKernel, fusedMatMulKernel, ...binaryKernels, ...unaryKernels, softmaxKernel, ...reduceKernels,
@@ -45,12 +54,12 @@ export function installNativeCpuKernels(): NativeInstallResult {
   const s = state();
   if (s.result) return s.result;
   if (process.env.COURSE_NATIVE === "0") return (s.result = { loaded: false, reason: "disabled by COURSE_NATIVE=0", kernels: [] });
+  const threads = wantedThreads();
   const loaded = loadAddon();
   if (!loaded.addon) return (s.result = { loaded: false, reason: loaded.reason, kernels: [] });
   const addon = loaded.addon;
   s.addon = addon;
-  const threads = Number(process.env.COURSE_NATIVE_THREADS ?? defaultBlasThreads);
-  if (Number.isInteger(threads) && threads > 0) addon.setBlasThreads(threads);
+  addon.setThreads(threads);
   const installed: string[] = [];
   for (const kernel of nativeKernels) {
     const config = tf.getKernel(kernel.name, "cpu");
@@ -90,7 +99,25 @@ export function installNativeCpuKernels(): NativeInstallResult {
 export function nativeStatus(): NativeStatus {
   const s = state();
   const result = s.result ?? { loaded: false, reason: "installNativeCpuKernels() not called", kernels: [] };
-  return { ...result, enabled: s.enabled && result.loaded, ...(s.addon ? { blas: s.addon.blasName() } : {}) };
+  return {
+    ...result, enabled: s.enabled && result.loaded, ...(s.addon ? { blas: s.addon.blasName(), threads: s.addon.threads() } : {}),
+  };
+}
+
+/**
+ * How many threads the cpu backend's kernels use: the native pool's size (COURSE_NATIVE_THREADS,
+ * else every core), or 1 when the stock JavaScript kernels run.
+ */
+export function nativeThreads(): number {
+  const s = state();
+  return s.addon && s.enabled ? s.addon.threads() : 1;
+}
+
+/** Resizes the native kernels' thread pool (and OpenBLAS's threads) for the rest of the process; for benchmarks. */
+export function setNativeThreads(n: number): void {
+  const addon = state().addon;
+  if (!addon) throw new Error("setNativeThreads: the native kernels are not loaded");
+  addon.setThreads(wantedThreads(String(n)));
 }
 
 /** Routes the installed kernels to native (true) or stock JS (false) code; for tests and benchmarks. */

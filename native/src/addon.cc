@@ -3,6 +3,7 @@
 #include <node_api.h>
 #include <cstring>
 #include "kernels.h"
+#include "parallel.h"
 
 namespace {
 
@@ -345,42 +346,42 @@ napi_value GeluGrad(napi_env env, napi_callback_info info) {
   return c.undefined();
 }
 
-// attention(qkv, y, probs, B, T, nHead, C, scale)
+// attention(qkv, y, stats, B, T, nHead, C, scale)
 napi_value Attention(napi_env env, napi_callback_info info) {
   Call c(env, info);
   size_t nqkv = 0, ny = 0, np = 0;
   const float* qkv = c.f32(0, &nqkv);
   float* y = c.f32(1, &ny);
-  float* probs = c.f32(2, &np);
+  float* stats = c.f32(2, &np);
   int B = int(c.count(3)), T = int(c.count(4)), nHead = int(c.count(5)), C = int(c.count(6));
   float scale = float(c.number(7));
   if (c.failed) return nullptr;
   if (nHead <= 0 || C % nHead != 0 || nqkv < size_t(B) * T * 3 * C || ny < size_t(B) * T * C ||
-      np < size_t(B) * nHead * T * T) {
+      np < size_t(B) * nHead * T * 2) {
     c.fail("course_native.attention: bad sizes");
     return nullptr;
   }
-  causalAttentionForward(qkv, y, probs, B, T, nHead, C, scale);
+  causalAttentionForward(qkv, y, stats, B, T, nHead, C, scale);
   return c.undefined();
 }
 
-// attentionGrad(dy, qkv, probs, dqkv, B, T, nHead, C, scale)
+// attentionGrad(dy, qkv, stats, dqkv, B, T, nHead, C, scale)
 napi_value AttentionGrad(napi_env env, napi_callback_info info) {
   Call c(env, info);
   size_t ndy = 0, nqkv = 0, np = 0, nd = 0;
   const float* dy = c.f32(0, &ndy);
   const float* qkv = c.f32(1, &nqkv);
-  const float* probs = c.f32(2, &np);
+  const float* stats = c.f32(2, &np);
   float* dqkv = c.f32(3, &nd);
   int B = int(c.count(4)), T = int(c.count(5)), nHead = int(c.count(6)), C = int(c.count(7));
   float scale = float(c.number(8));
   if (c.failed) return nullptr;
   if (nHead <= 0 || C % nHead != 0 || nqkv < size_t(B) * T * 3 * C || nd < size_t(B) * T * 3 * C ||
-      ndy < size_t(B) * T * C || np < size_t(B) * nHead * T * T) {
+      ndy < size_t(B) * T * C || np < size_t(B) * nHead * T * 2) {
     c.fail("course_native.attentionGrad: bad sizes");
     return nullptr;
   }
-  causalAttentionBackward(dy, qkv, probs, dqkv, B, T, nHead, C, scale);
+  causalAttentionBackward(dy, qkv, stats, dqkv, B, T, nHead, C, scale);
   return c.undefined();
 }
 
@@ -405,6 +406,24 @@ napi_value SetBlasThreads(napi_env env, napi_callback_info info) {
   return c.undefined();
 }
 
+// setThreads(n): the kernels' thread pool and OpenBLAS both get n threads (they never run at
+// the same time: every kernel returns before the next one starts).
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  size_t n = c.count(0);
+  if (c.failed || !c.check(n >= 1 && n <= 1024, "course_native.setThreads: expected 1 to 1024 threads")) return nullptr;
+  setThreads(int(n));
+  blasSetThreads(int(n));
+  return c.undefined();
+}
+
+napi_value Threads(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  napi_value v;
+  napi_create_int32(env, threads(), &v);
+  return v;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   struct Entry {
     const char* name;
@@ -417,7 +436,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"adamW", AdamW},           {"layerNorm", LayerNorm}, {"layerNormGrad", LayerNormGrad},
       {"gelu", Gelu},             {"geluGrad", GeluGrad},
       {"attention", Attention},   {"attentionGrad", AttentionGrad},           {"blasName", BlasName}, {"useOpenBlas", UseOpenBlas},
-      {"setBlasThreads", SetBlasThreads},
+      {"setBlasThreads", SetBlasThreads}, {"setThreads", SetThreads}, {"threads", Threads},
   };
   for (const Entry& e : entries) {
     napi_value fn;

@@ -1,61 +1,101 @@
 // Fused causal self-attention: per (batch, head), scores = scale * q k^T, a causal softmax,
 // y = probs v; the heads are read from and written to their columns of the [B*T, 3C] and
 // [B*T, C] matrices through leading dimensions, so no transposes are needed.
+//
+// The (batch, head) pairs run in parallel, each task in T x T scratch of its own thread's. The
+// attention weights are not kept for the backward pass (B * nHead * T * T floats per layer, 100 MB
+// for baby GPT): only each row's max and 1 / sum of exponentials, from which the backward pass
+// recomputes the same weights bit for bit (one more T x T x headSize product per pair).
 #include <cmath>
 #include <vector>
 #include "fastmath.h"
 #include "kernels.h"
+#include "parallel.h"
 
 namespace course {
+namespace {
 
-void causalAttentionForward(const float* qkv, float* y, float* probs, int B, int T, int nHead, int C,
-                            float scale) {
-  const int hs = C / nHead, ld = 3 * C;
-  for (int b = 0; b < B; b++) {
-    for (int h = 0; h < nHead; h++) {
-      const float* q = qkv + size_t(b) * T * ld + h * hs;
-      const float* k = q + C;
-      const float* v = q + 2 * C;
-      float* p = probs + (size_t(b) * nHead + h) * T * T;
-      gemm(false, true, T, T, hs, scale, q, ld, k, ld, p, T);
-      for (int i = 0; i < T; i++) {
-        float* row = p + size_t(i) * T;
-        float m = -INFINITY;
-        for (int j = 0; j <= i; j++) m = row[j] > m ? row[j] : m;
-        double sum = 0;
-        for (int j = 0; j <= i; j++) {
-          row[j] = fastExp(row[j] - m);
-          sum += row[j];
-        }
-        const float inv = float(1.0 / sum);
-        for (int j = 0; j <= i; j++) row[j] *= inv;
-        for (int j = i + 1; j < T; j++) row[j] = 0.0f;
+// The pool's threads each call sgemm on a small (T x T) problem: OpenBLAS must not start its
+// own threads for those at the same time, so it runs on one thread within the parallel region.
+struct SingleThreadedBlas {
+  const int saved = blasThreads();
+  SingleThreadedBlas() {
+    if (saved > 1 && threads() > 1) blasSetThreads(1);
+  }
+  ~SingleThreadedBlas() {
+    if (saved > 1 && threads() > 1) blasSetThreads(saved);
+  }
+};
+
+// p = scale * q k^T over a head's rows, then exp(p - rowMax) / rowSum on and below the diagonal
+// and 0 above it. The forward pass writes each row's max and 1 / sum to rowStats; the backward
+// pass passes them back as `known`, and gets the forward pass's weights exactly.
+void causalProbs(const float* q, const float* k, int ld, int T, int hs, float scale, float* p, const float* known,
+                 float* rowStats) {
+  gemm(false, true, T, T, hs, scale, q, ld, k, ld, p, T);
+  for (int i = 0; i < T; i++) {
+    float* row = p + size_t(i) * T;
+    float m, inv;
+    if (known) {
+      m = known[2 * i];
+      inv = known[2 * i + 1];
+      for (int j = 0; j <= i; j++) row[j] = fastExp(row[j] - m);
+    } else {
+      m = -INFINITY;
+      for (int j = 0; j <= i; j++) m = row[j] > m ? row[j] : m;
+      double sum = 0;
+      for (int j = 0; j <= i; j++) {
+        row[j] = fastExp(row[j] - m);
+        sum += row[j];
       }
-      gemm(false, false, T, hs, T, 1.0f, p, T, v, ld, y + size_t(b) * T * C + h * hs, C);
+      inv = float(1.0 / sum);
+      rowStats[2 * i] = m;
+      rowStats[2 * i + 1] = inv;
     }
+    for (int j = 0; j <= i; j++) row[j] *= inv;
+    for (int j = i + 1; j < T; j++) row[j] = 0.0f;
   }
 }
 
-void causalAttentionBackward(const float* dy, const float* qkv, const float* probs, float* dqkv, int B,
-                             int T, int nHead, int C, float scale) {
+}  // namespace
+
+void causalAttentionForward(const float* qkv, float* y, float* stats, int B, int T, int nHead, int C,
+                            float scale) {
   const int hs = C / nHead, ld = 3 * C;
-  std::vector<float> dp(size_t(T) * T);
-  for (int b = 0; b < B; b++) {
-    for (int h = 0; h < nHead; h++) {
+  SingleThreadedBlas blas;
+  parallelFor(size_t(B) * nHead, 1, [&](size_t t0, size_t t1) {
+    std::vector<float> p(size_t(T) * T);
+    for (size_t task = t0; task < t1; task++) {
+      const int b = int(task / nHead), h = int(task % nHead);
+      const float* q = qkv + size_t(b) * T * ld + h * hs;
+      causalProbs(q, q + C, ld, T, hs, scale, p.data(), nullptr, stats + task * 2 * T);
+      gemm(false, false, T, hs, T, 1.0f, p.data(), T, q + 2 * C, ld, y + size_t(b) * T * C + h * hs, C);
+    }
+  });
+}
+
+void causalAttentionBackward(const float* dy, const float* qkv, const float* stats, float* dqkv, int B, int T,
+                             int nHead, int C, float scale) {
+  const int hs = C / nHead, ld = 3 * C;
+  SingleThreadedBlas blas;
+  parallelFor(size_t(B) * nHead, 1, [&](size_t t0, size_t t1) {
+    std::vector<float> p(size_t(T) * T), dp(size_t(T) * T);
+    for (size_t task = t0; task < t1; task++) {
+      const int b = int(task / nHead), h = int(task % nHead);
       const size_t rowOffset = size_t(b) * T * ld + h * hs;
       const float* q = qkv + rowOffset;
       const float* k = q + C;
       const float* v = q + 2 * C;
-      const float* p = probs + (size_t(b) * nHead + h) * T * T;
       const float* g = dy + size_t(b) * T * C + h * hs;
       float* dq = dqkv + rowOffset;
       float* dk = dq + C;
       float* dv = dq + 2 * C;
+      causalProbs(q, k, ld, T, hs, scale, p.data(), stats + task * 2 * T, nullptr);
       gemm(false, true, T, T, hs, 1.0f, g, C, v, ld, dp.data(), T);  // dP = dY V^T
-      gemm(true, false, T, hs, T, 1.0f, p, T, g, C, dv, ld);         // dV = P^T dY
+      gemm(true, false, T, hs, T, 1.0f, p.data(), T, g, C, dv, ld);  // dV = P^T dY
       // softmax backward, in place in dp: dS = P (dP - rowsum(dP P)) * scale
       for (int i = 0; i < T; i++) {
-        const float* pr = p + size_t(i) * T;
+        const float* pr = p.data() + size_t(i) * T;
         float* dr = dp.data() + size_t(i) * T;
         double dot = 0;
         for (int j = 0; j <= i; j++) dot += double(dr[j]) * pr[j];
@@ -66,7 +106,7 @@ void causalAttentionBackward(const float* dy, const float* qkv, const float* pro
       gemm(false, false, T, hs, T, 1.0f, dp.data(), T, k, ld, dq, ld);  // dQ = dS K
       gemm(true, false, T, hs, T, 1.0f, dp.data(), T, q, ld, dk, ld);   // dK = dS^T Q
     }
-  }
+  });
 }
 
 }  // namespace course

@@ -128,9 +128,14 @@ bool blasUseOpenBlas(bool enable) {
   return useOpenBlas && openBlas().sgemm;
 }
 
+int blasThreadCount = 1;
+
 void blasSetThreads(int n) {
-  if (openBlas().setThreads) openBlas().setThreads(n);
+  blasThreadCount = n < 1 ? 1 : n;
+  if (openBlas().setThreads) openBlas().setThreads(blasThreadCount);
 }
+
+int blasThreads() { return blasThreadCount; }
 
 void batchMatMul(const float* a, const float* b, float* out, int batch, int batchA, int batchB,
                  int M, int N, int K, bool transA, bool transB) {

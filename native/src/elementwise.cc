@@ -5,9 +5,14 @@
 #include <cmath>
 #include "fastmath.h"
 #include "kernels.h"
+#include "parallel.h"
 
 namespace course {
 namespace {
+
+// Elements per chunk: a chunk should take longer than waking a thread (~5-20 us).
+constexpr size_t kCheapGrain = 1 << 15;   // one add or multiply per element
+constexpr size_t kCostlyGrain = 1 << 13;  // exp, erf, log, pow
 
 struct Dims {
   int rank = 0;
@@ -48,23 +53,32 @@ inline void innerLoop(const float* __restrict a, const float* __restrict b, floa
   for (long j = 0; j < n; j++) out[j] = f(a[j * SA], b[j * SB]);
 }
 
+// Output elements [e0, e1): the first and last rows may be partial.
 template <class F>
-void binaryLoop(const float* a, const float* b, float* out, const Dims& d, F f) {
+void binaryRange(const float* a, const float* b, float* out, const Dims& d, F f, size_t e0, size_t e1) {
   const int inner = d.rank - 1;
   const long n = d.shape[inner];
   const long sa = d.aStride[inner], sb = d.bStride[inner];
-  long outer = 1;
-  for (int i = 0; i < inner; i++) outer *= d.shape[i];
   int idx[kMaxRank] = {0};
   long aOff = 0, bOff = 0;
-  for (long o = 0; o < outer; o++) {
-    const float* ap = a + aOff;
-    const float* bp = b + bOff;
-    float* op = out + o * n;
-    if (sa == 1 && sb == 1) innerLoop<F, 1, 1>(ap, bp, op, n, f);
-    else if (sa == 1 && sb == 0) innerLoop<F, 1, 0>(ap, bp, op, n, f);
-    else if (sa == 0 && sb == 1) innerLoop<F, 0, 1>(ap, bp, op, n, f);
-    else for (long j = 0; j < n; j++) op[j] = f(ap[j * sa], bp[j * sb]);
+  long row = long(e0 / n), j = long(e0 % n);
+  for (int k = inner - 1; k >= 0; k--) {
+    idx[k] = int(row % d.shape[k]);
+    row /= d.shape[k];
+    aOff += idx[k] * d.aStride[k];
+    bOff += idx[k] * d.bStride[k];
+  }
+  for (size_t e = e0; e < e1;) {
+    const long len = std::min<long>(n - j, long(e1 - e));
+    const float* ap = a + aOff + j * sa;
+    const float* bp = b + bOff + j * sb;
+    float* op = out + e;
+    if (sa == 1 && sb == 1) innerLoop<F, 1, 1>(ap, bp, op, len, f);
+    else if (sa == 1 && sb == 0) innerLoop<F, 1, 0>(ap, bp, op, len, f);
+    else if (sa == 0 && sb == 1) innerLoop<F, 0, 1>(ap, bp, op, len, f);
+    else for (long i = 0; i < len; i++) op[i] = f(ap[i * sa], bp[i * sb]);
+    e += len;
+    j = 0;
     // odometer over the outer dims
     for (int k = inner - 1; k >= 0; k--) {
       aOff += d.aStride[k];
@@ -75,6 +89,13 @@ void binaryLoop(const float* a, const float* b, float* out, const Dims& d, F f) 
       idx[k] = 0;
     }
   }
+}
+
+template <class F>
+void binaryLoop(const float* a, const float* b, float* out, const Dims& d, F f, size_t grain = kCheapGrain) {
+  size_t total = 1;
+  for (int i = 0; i < d.rank; i++) total *= size_t(d.shape[i]);
+  parallelFor(total, grain, [&](size_t e0, size_t e1) { binaryRange(a, b, out, d, f, e0, e1); });
 }
 
 inline float jsMax(float x, float y) { return (x != x || y != y) ? NAN : (x > y ? x : y); }
@@ -91,8 +112,10 @@ inline float erfAS(float x) {
 }
 
 template <class F>
-void map(const float* __restrict x, float* __restrict out, size_t n, F f) {
-  for (size_t i = 0; i < n; i++) out[i] = f(x[i]);
+void map(const float* __restrict x, float* __restrict out, size_t n, F f, size_t grain = kCostlyGrain) {
+  parallelFor(n, grain, [&](size_t i0, size_t i1) {
+    for (size_t i = i0; i < i1; i++) out[i] = f(x[i]);
+  });
 }
 
 }  // namespace
@@ -108,7 +131,7 @@ void binary(BinaryOp op, const float* a, const float* b, float* out, int rank, c
     case kMax: return binaryLoop(a, b, out, d, jsMax);
     case kMin: return binaryLoop(a, b, out, d, jsMin);
     case kSquaredDiff: return binaryLoop(a, b, out, d, [](float x, float y) { return (x - y) * (x - y); });
-    case kPow: return binaryLoop(a, b, out, d, [](float x, float y) { return float(std::pow(double(x), double(y))); });
+    case kPow: return binaryLoop(a, b, out, d, [](float x, float y) { return float(std::pow(double(x), double(y))); }, kCostlyGrain);
   }
 }
 
@@ -119,10 +142,10 @@ void unary(UnaryOp op, const float* x, float* out, size_t n) {
     case kSqrt: return map(x, out, n, [](float v) { return std::sqrt(v); });
     case kRsqrt: return map(x, out, n, [](float v) { return 1.0f / std::sqrt(v); });
     case kTanh: return map(x, out, n, [](float v) { return fastTanh(v); });
-    case kNeg: return map(x, out, n, [](float v) { return -v; });
-    case kSquare: return map(x, out, n, [](float v) { return v * v; });
-    case kAbs: return map(x, out, n, [](float v) { return std::fabs(v); });
-    case kRelu: return map(x, out, n, [](float v) { return v < 0 ? 0.0f : v; });
+    case kNeg: return map(x, out, n, [](float v) { return -v; }, kCheapGrain);
+    case kSquare: return map(x, out, n, [](float v) { return v * v; }, kCheapGrain);
+    case kAbs: return map(x, out, n, [](float v) { return std::fabs(v); }, kCheapGrain);
+    case kRelu: return map(x, out, n, [](float v) { return v < 0 ? 0.0f : v; }, kCheapGrain);
     case kSigmoid: return map(x, out, n, [](float v) { return 1.0f / (1.0f + fastExp(-v)); });
     case kReciprocal: return map(x, out, n, [](float v) { return 1.0f / v; });
     case kErf: return map(x, out, n, erfAS);
@@ -137,17 +160,19 @@ void unary(UnaryOp op, const float* x, float* out, size_t n) {
 }
 
 void softmax(const float* x, float* out, size_t rows, size_t cols) {
-  for (size_t r = 0; r < rows; r++) {
-    const float* __restrict xr = x + r * cols;
-    float* __restrict o = out + r * cols;
-    float m = -INFINITY;
-    for (size_t j = 0; j < cols; j++) m = jsMax(m, xr[j]);
-    for (size_t j = 0; j < cols; j++) o[j] = fastExp(xr[j] - m);
-    double s = 0;
-    for (size_t j = 0; j < cols; j++) s += o[j];
-    const float sf = float(s);
-    for (size_t j = 0; j < cols; j++) o[j] = o[j] / sf;
-  }
+  parallelFor(rows, std::max<size_t>(1, kCostlyGrain / std::max<size_t>(cols, 1)), [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; r++) {
+      const float* __restrict xr = x + r * cols;
+      float* __restrict o = out + r * cols;
+      float m = -INFINITY;
+      for (size_t j = 0; j < cols; j++) m = jsMax(m, xr[j]);
+      for (size_t j = 0; j < cols; j++) o[j] = fastExp(xr[j] - m);
+      double s = 0;
+      for (size_t j = 0; j < cols; j++) s += o[j];
+      const float sf = float(s);
+      for (size_t j = 0; j < cols; j++) o[j] = o[j] / sf;
+    }
+  });
 }
 
 }  // namespace course

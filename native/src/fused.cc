@@ -1,17 +1,29 @@
 // Fused kernels: ops that tfjs would run as many small kernels (each with its own pass over
 // memory and its own engine overhead) done in one pass.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 #include "fastmath.h"
 #include "kernels.h"
+#include "parallel.h"
 
 namespace course {
+namespace {
+
+constexpr size_t kGrain = 1 << 13;     // elements per chunk (each a few dozen flops)
+constexpr size_t kGainRows = 256;      // rows per block of LayerNorm's gain gradient
+
+size_t rowGrain(size_t cols) { return std::max<size_t>(1, kGrain / std::max<size_t>(cols, 1)); }
+
+}  // namespace
 
 void adamW(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
            size_t n, float beta1, float beta2, float eps, float decay, float stepSize,
            float invSqrtCorrection2, float gradScale) {
   const float c1 = (1.0f - beta1) * gradScale;
   const float c2 = (1.0f - beta2) * gradScale * gradScale;
-  for (size_t i = 0; i < n; i++) {
+  parallelFor(n, kGrain, [&](size_t i0, size_t i1) {
+  for (size_t i = i0; i < i1; i++) {
     const float gi = g[i];
     const float mi = beta1 * m[i] + c1 * gi;
     const float vi = beta2 * v[i] + c2 * (gi * gi);
@@ -20,11 +32,13 @@ void adamW(float* __restrict p, float* __restrict m, float* __restrict v, const 
     const float denom = std::sqrt(vi) * invSqrtCorrection2 + eps;
     p[i] = p[i] * decay - stepSize * (mi / denom);
   }
+  });
 }
 
 void layerNormForward(const float* x, const float* gain, float* y, float* mean, float* rstd,
                       size_t rows, size_t cols, float eps) {
-  for (size_t r = 0; r < rows; r++) {
+  parallelFor(rows, rowGrain(cols), [&](size_t r0, size_t r1) {
+  for (size_t r = r0; r < r1; r++) {
     const float* __restrict xr = x + r * cols;
     float* __restrict yr = y + r * cols;
     double sum = 0;
@@ -40,30 +54,44 @@ void layerNormForward(const float* x, const float* gain, float* y, float* mean, 
     mean[r] = mu;
     rstd[r] = rs;
   }
+  });
 }
 
 void layerNormBackward(const float* dy, const float* x, const float* mean, const float* rstd,
                        const float* gain, float* dx, float* dgain, size_t rows, size_t cols) {
-  for (size_t j = 0; j < cols; j++) dgain[j] = 0.0f;
-  for (size_t r = 0; r < rows; r++) {
-    const float* __restrict dyr = dy + r * cols;
-    const float* __restrict xr = x + r * cols;
-    float* __restrict dxr = dx + r * cols;
-    const float mu = mean[r], rs = rstd[r];
-    double sumDxHat = 0, sumDxHatXHat = 0;
-    for (size_t j = 0; j < cols; j++) {
-      const float xHat = (xr[j] - mu) * rs;
-      const float dxHat = dyr[j] * gain[j];
-      sumDxHat += dxHat;
-      sumDxHatXHat += double(dxHat) * xHat;
-      dgain[j] += dyr[j] * xHat;
+  // dgain sums over rows: each block of kGainRows rows sums into its own row of `partial`,
+  // and the blocks are added in order afterwards, whatever the number of threads.
+  const size_t blocks = blockCount(rows, kGainRows);
+  std::vector<float> partial(blocks * cols, 0.0f);
+  parallelFor(blocks, std::max<size_t>(1, rowGrain(cols) / kGainRows), [&](size_t b0, size_t b1) {
+    for (size_t blk = b0; blk < b1; blk++) {
+      float* __restrict dg = partial.data() + blk * cols;
+      for (size_t r = blk * kGainRows; r < std::min(rows, (blk + 1) * kGainRows); r++) {
+        const float* __restrict dyr = dy + r * cols;
+        const float* __restrict xr = x + r * cols;
+        float* __restrict dxr = dx + r * cols;
+        const float mu = mean[r], rs = rstd[r];
+        double sumDxHat = 0, sumDxHatXHat = 0;
+        for (size_t j = 0; j < cols; j++) {
+          const float xHat = (xr[j] - mu) * rs;
+          const float dxHat = dyr[j] * gain[j];
+          sumDxHat += dxHat;
+          sumDxHatXHat += double(dxHat) * xHat;
+          dg[j] += dyr[j] * xHat;
+        }
+        const float meanDxHat = float(sumDxHat / double(cols));
+        const float meanDxHatXHat = float(sumDxHatXHat / double(cols));
+        for (size_t j = 0; j < cols; j++) {
+          const float xHat = (xr[j] - mu) * rs;
+          dxr[j] = (dyr[j] * gain[j] - meanDxHat - xHat * meanDxHatXHat) * rs;
+        }
+      }
     }
-    const float meanDxHat = float(sumDxHat / double(cols));
-    const float meanDxHatXHat = float(sumDxHatXHat / double(cols));
-    for (size_t j = 0; j < cols; j++) {
-      const float xHat = (xr[j] - mu) * rs;
-      dxr[j] = (dyr[j] * gain[j] - meanDxHat - xHat * meanDxHatXHat) * rs;
-    }
+  });
+  for (size_t j = 0; j < cols; j++) {
+    double sum = 0;
+    for (size_t blk = 0; blk < blocks; blk++) sum += partial[blk * cols + j];
+    dgain[j] = float(sum);
   }
 }
 
@@ -82,20 +110,24 @@ inline float erfAS(float x) {
 }  // namespace
 
 void gelu(const float* __restrict x, float* __restrict y, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    const float xi = x[i];
-    y[i] = xi * (0.5f * (1.0f + erfAS(xi * 0.70710678118654752f)));
-  }
+  parallelFor(n, kGrain, [&](size_t i0, size_t i1) {
+    for (size_t i = i0; i < i1; i++) {
+      const float xi = x[i];
+      y[i] = xi * (0.5f * (1.0f + erfAS(xi * 0.70710678118654752f)));
+    }
+  });
 }
 
 void geluBackward(const float* __restrict dy, const float* __restrict x, float* __restrict dx, size_t n) {
   const float invSqrt2Pi = 0.39894228040143268f;
-  for (size_t i = 0; i < n; i++) {
-    const float xi = x[i];
-    const float cdf = 0.5f * (1.0f + erfAS(xi * 0.70710678118654752f));
-    const float pdf = fastExp(-0.5f * xi * xi) * invSqrt2Pi;
-    dx[i] = dy[i] * (cdf + xi * pdf);
-  }
+  parallelFor(n, kGrain, [&](size_t i0, size_t i1) {
+    for (size_t i = i0; i < i1; i++) {
+      const float xi = x[i];
+      const float cdf = 0.5f * (1.0f + erfAS(xi * 0.70710678118654752f));
+      const float pdf = fastExp(-0.5f * xi * xi) * invSqrt2Pi;
+      dx[i] = dy[i] * (cdf + xi * pdf);
+    }
+  });
 }
 
 }  // namespace course

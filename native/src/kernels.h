@@ -14,6 +14,7 @@ constexpr int kMaxRank = 8;
 const char* blasName();
 bool blasUseOpenBlas(bool enable);  // returns whether OpenBLAS is now in use
 void blasSetThreads(int n);
+int blasThreads();  // the count last set (1 until then)
 // out[b] = op(A[b % batchA]) x op(B[b % batchB]) for b < batch; A is M x K (K x M if
 // transA), B is K x N (N x K if transB), row-major.
 void batchMatMul(const float* a, const float* b, float* out, int batch, int batchA, int batchB,
@@ -72,11 +73,11 @@ void geluBackward(const float* dy, const float* x, float* dx, size_t n);
 
 // ---- attention.cc ----
 // Causal self-attention straight from the fused projection qkv[B*T, 3C] (q | k | v, heads of
-// size C / nHead side by side) to y[B*T, C], keeping the attention weights probs[B*nHead, T, T]
-// for the backward pass, which writes dqkv[B*T, 3C].
-void causalAttentionForward(const float* qkv, float* y, float* probs, int B, int T, int nHead, int C,
+// size C / nHead side by side) to y[B*T, C], keeping each attention row's max and 1 / sum,
+// stats[B*nHead, T, 2], from which the backward pass (writing dqkv[B*T, 3C]) recomputes the weights.
+void causalAttentionForward(const float* qkv, float* y, float* stats, int B, int T, int nHead, int C,
                             float scale);
-void causalAttentionBackward(const float* dy, const float* qkv, const float* probs, float* dqkv, int B,
+void causalAttentionBackward(const float* dy, const float* qkv, const float* stats, float* dqkv, int B,
                              int T, int nHead, int C, float scale);
 
 }  // namespace course
