@@ -204,7 +204,8 @@ describe("trainToyModel", () => {
     };
     const first = await trainToyModel(options);
     expect(first.reused).toBe(false);
-    expect(existsSync(join(root, "pal", "ckpt.safetensors"))).toBe(true);
+    expect(first.checkpoint).toMatch(/pal[\\/][0-9a-f]{12}[\\/]ckpt\.safetensors$/);
+    expect(existsSync(first.checkpoint)).toBe(true);
     expect(first.evals.at(-1)!.train).toBeLessThan(first.evals[0].train - 0.2);
     const saved = statSync(first.checkpoint).mtimeMs;
     const again = await trainToyModel(options);
@@ -216,6 +217,36 @@ describe("trainToyModel", () => {
     const longer = await trainToyModel({ ...options, training: { ...options.training, maxIters: 31 } });
     expect(longer.reused).toBe(false);
     await expect(trainToyModel({ ...options, task: "../x" })).rejects.toThrow(/folder name/);
+  });
+
+  it("keeps each run's checkpoint in a folder of its own: a ci run then a full run then the ci run again reuses the ci model", async () => {
+    const root = mkdtempSync(join(tmpdir(), "toy-"));
+    const tok = new ToyTokenizer(toyVocab(2));
+    const rows = palindromes(2, 2).map((s) => tok.encode(s));
+    const options = (maxIters: number) => ({
+      task: "pal", root: root, train: rows, test: rows,
+      model: { vocabSize: tok.vocabSize, nLayer: 1, nHead: 1, nEmbd: 8 },
+      training: { maxIters: maxIters, batchSize: 4, evalInterval: 10, learningRate: 3e-3 },
+    });
+    const ci = await trainToyModel(options(10));
+    const full = await trainToyModel(options(20));
+    expect(full.reused).toBe(false);
+    expect(full.checkpoint).not.toBe(ci.checkpoint);
+    const ciMtime = statSync(ci.checkpoint).mtimeMs;
+    const ciAgain = await trainToyModel(options(10));
+    expect(ciAgain.reused).toBe(true); // with one shared folder the full run had replaced it: trained again
+    expect(ciAgain.checkpoint).toBe(ci.checkpoint);
+    expect(statSync(ci.checkpoint).mtimeMs).toBe(ciMtime);
+    expect(ciAgain.evals.at(-1)!.iter).toBe(10);
+    const fullAgain = await trainToyModel(options(20));
+    expect(fullAgain.reused).toBe(true);
+    expect(fullAgain.evals.at(-1)!.iter).toBe(20);
+    // A changed model setting (attention-only) is another run too.
+    const attnOnly = await trainToyModel({ ...options(10), model: { ...options(10).model, attnOnly: true } });
+    expect(attnOnly.reused).toBe(false);
+    expect(attnOnly.model.config.attnOnly).toBe(true);
+    expect(new Set([ci.checkpoint, full.checkpoint, attnOnly.checkpoint]).size).toBe(3);
+    for (const m of [ci, full, ciAgain, fullAgain, attnOnly]) m.model.dispose();
   });
 });
 

@@ -1,7 +1,9 @@
 /**
  * Train a small GPT on a toy task's rows with the library's Trainer, saving the checkpoint in
- * out/toy-models/<task>/ckpt.safetensors; a later call (or notebook run) that asks for the same
- * model, steps and data loads it instead of training again.
+ * out/toy-models/<task>/<run>/ckpt.safetensors, <run> a hash of the model, the training settings
+ * and the rows; a later call (or notebook run) that asks for the same run loads it instead of
+ * training again. Runs that differ (the ci and full profiles, a changed setting) get folders of
+ * their own, so neither overwrites nor reuses the other's model.
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
@@ -11,7 +13,7 @@ import { Trainer, loadCheckpoint, type TrainConfig, type TrainerCallbacks } from
 import { RowStream } from "./stream.js";
 
 export interface ToyTrainOptions {
-  /** The task's folder name under out/toy-models (letters, digits, "-" and "_"). */
+  /** The task's folder name under out/toy-models (letters, digits, "-" and "_"); each run gets a subfolder named by its hash. */
   task: string;
   train: readonly (readonly number[])[];
   test: readonly (readonly number[])[];
@@ -40,10 +42,12 @@ export async function trainToyModel(options: ToyTrainOptions): Promise<ToyModel>
   const trainRows = new RowStream(options.train, 1);
   const testRows = new RowStream(options.test, 2);
   const config = gptConfig({ dropout: 0, bias: true, ...options.model, blockSize: trainRows.blockSize });
-  const outDir = join(options.root ?? "out/toy-models", options.task);
+  const settings: Partial<TrainConfig> = { batchSize: 64, learningRate: 1e-3, weightDecay: 0.01, evalInterval: 100, evalIters: 4, ...options.training, alwaysSaveCheckpoint: false };
+  delete settings.outDir; // chosen here, from the run
+  const key = runKey(config, settings, options.train, options.test);
+  const outDir = join(options.root ?? "out/toy-models", options.task, createHash("sha256").update(key).digest("hex").slice(0, 12));
+  const training: Partial<TrainConfig> = { ...settings, outDir: outDir };
   const checkpoint = join(outDir, "ckpt.safetensors");
-  const training: Partial<TrainConfig> = { batchSize: 64, learningRate: 1e-3, weightDecay: 0.01, evalInterval: 100, evalIters: 4, ...options.training, outDir: outDir, alwaysSaveCheckpoint: false };
-  const key = runKey(config, training, options.train, options.test);
   const keyFile = join(outDir, "run.json");
 
   if (!options.retrain && existsSync(checkpoint) && existsSync(keyFile) && readFileSync(keyFile, "utf8") === key) {
