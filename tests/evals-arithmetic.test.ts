@@ -202,7 +202,7 @@ describe("Wilson intervals and splits", () => {
       const depth = Number(s.splits.depth);
       const reply = depth === 1 ? spec.correctOutput(s) : depth === 4 ? "?" : "123456789";
       const scored = spec.score(s, reply);
-      return { sample: s, input: spec.render(s), output: reply, output_parsed: scored.parsed, output_correct: spec.correctOutput(s), score: scored.score };
+      return { input: spec.render(s), other_output: null, output: reply, output_parsed: scored.parsed, output_correct: spec.correctOutput(s), sample: s, score: scored.score };
     });
     const byDepth = accuracyBySplit(results, "depth");
     expect(byDepth.map((r) => r.split)).toEqual(["1", "2", "3", "4"]);

@@ -87,8 +87,9 @@ describe("course model provider", () => {
     const before = tf.memory().numTensors;
     const result = await runEval(spec, provider);
     expect(tf.memory().numTensors).toBe(before);
-    expect(result.counts.total).toBe(12);
-    expect(result.model).toBe("tiny");
+    expect(result.sample_results.length).toBe(12);
+    expect(result.counts.total_correct + result.counts.total_incorrect).toBe(12);
+    expect(result.completer).toBe("tiny");
     const error = await provider.getText({ prompt: [{ role: "user", content: "what is 2+2?" }] }).catch((e) => e);
     expect(error).toBeInstanceOf(ProviderError);
     expect(error.message).toMatch(/^tiny: cannot encode the prompt: CharTokenizer: "w" \(U\+77\) is not in the vocabulary$/);

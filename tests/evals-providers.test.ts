@@ -11,6 +11,7 @@ import {
   openAICompatibleProvider,
   openAIProvider,
   openAIReply,
+  requestError,
   runEval,
   startFakeApi,
   unknownModel,
@@ -62,7 +63,7 @@ describe("OpenAI provider", () => {
     });
     const provider = openAIProvider({ model: "gpt-fake", apiKey: "sk-test", baseURL: server.baseURL, concurrency: 4, ...fast });
     const result = await runEval(spec, provider);
-    expect(result.counts).toEqual({ total: 24, correct: 24, incorrect: 0, unparsed: 0 });
+    expect(result.counts).toEqual({ total_correct: 24, total_incorrect: 0, incorrect_and_unparsable: 0, incorrect_and_parsable: 0 });
     expect(provider.tally.retries).toBe(injected);
     expect(injected).toBeGreaterThan(5);
     expect(provider.tally.requests).toBe(24);
@@ -94,7 +95,7 @@ describe("OpenAI provider", () => {
     const one = { ...spec, samples: spec.samples.slice(0, 1) };
     const result = await runEval(one, provider);
     expect(result.sample_results[0].score).toBe(0);
-    expect(result.sample_results[0].other_output?.error).toMatch(/^gpt-fake at http:\/\/127\.0\.0\.1:\d+\/v1: HTTP 500: The server had an error while processing$/);
+    expect(requestError(result.sample_results[0])).toMatch(/^gpt-fake at http:\/\/127\.0\.0\.1:\d+\/v1: HTTP 500: The server had an error while processing$/);
     expect(provider.tally.retries).toBe(2);
     expect(provider.tally.failures).toBe(1);
     await expect(runEval(one, provider, { onRequestError: "throw" })).rejects.toThrow(ProviderError);
@@ -148,7 +149,7 @@ describe("OpenAI-compatible servers", () => {
     const provider = openAICompatibleProvider({ model: "qwen2.5:0.5b", baseURL: server.baseURL });
     const result = await runEval({ ...spec, samples: spec.samples.slice(0, 5) }, provider);
     expect(result.accuracy).toBe(1);
-    expect(result.model).toBe("qwen2.5:0.5b");
+    expect(result.completer).toBe("qwen2.5:0.5b");
     const body = server.requests[0].body;
     expect(body.max_tokens).toBe(spec.maxTokens);
     expect(body.max_completion_tokens).toBeUndefined();

@@ -1,7 +1,8 @@
-// Running and resuming: a run killed with SIGKILL mid-way resumes and ends with each sample once;
-// torn lines, mismatched run folders, the EvalResult JSON shape (Evalugator's field names) and the
+// Running and resuming: a run killed with SIGKILL mid-way resumes and ends with each sample once,
+// its tally summed over both parts; torn lines, mismatched run folders, the EvalResult JSON shape
+// (Evalugator's, checked against a file in its shape and by an independent Python checker) and the
 // polars frame.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -11,10 +12,14 @@ import {
   Tally,
   arithmeticEval,
   evalResultFromJson,
+  evalResultJson,
+  accuracyBySplit,
+  countResults,
   makeBatch,
   mcQuestion,
   qaSample,
   readRunLog,
+  requestError,
   resultsFrame,
   runEval,
   type EvalSpec,
@@ -43,7 +48,9 @@ function oracle(spec: EvalSpec, delayMs = 0): Provider & { asked: string[] } {
       asked.push(s.id);
       if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
       const text = i % 5 === 4 ? "I am not sure." : i % 2 === 0 ? spec.correctOutput(s) : "-999999.5";
-      return { model: "oracle", text, finishReason: "stop", usage: { inputTokens: 1, outputTokens: 1 } };
+      const usage = { inputTokens: 10 + i, outputTokens: text.length };
+      this.tally.add(usage);
+      return { model: "oracle", text, finishReason: "stop", usage };
     },
   };
 }
@@ -52,17 +59,29 @@ function lines(path: string): string[] {
   return readFileSync(path, "utf8").split("\n").filter(Boolean);
 }
 
+/** The lines of a run log that hold sample results (not the header or tallies). */
+function sampleLines(path: string): string[] {
+  return lines(path).filter((l) => !/^\{"type":"(header|tally)"/.test(l));
+}
+
 describe("runEval", () => {
   const spec = arithmeticEval({ n: 60, maxDepth: 4, seed: 21 });
 
   it("scores, counts unparsed replies and keeps sample order", async () => {
     const result = await runEval(spec, oracle(spec));
     expect(result.sample_results.map((r) => r.sample.id)).toEqual(spec.samples.map((s) => s.id));
-    expect(result.counts).toEqual({ total: 60, correct: 24, incorrect: 24, unparsed: 12 });
+    expect(result.counts).toEqual({ total_correct: 24, total_incorrect: 36, incorrect_and_unparsable: 12, incorrect_and_parsable: 24 });
     expect(result.accuracy).toBeCloseTo(0.4, 12);
     const first = result.sample_results[0];
     expect(first.output_correct).toBe(spec.correctOutput(spec.samples[0]));
     expect(first.input).toEqual(spec.render(spec.samples[0]));
+    // The tally counts this run only: a second run on the same provider starts from zero.
+    const provider = oracle(spec);
+    await runEval(spec, provider);
+    const again = await runEval(spec, provider);
+    const tokens = spec.samples.reduce((t, _s, i) => t + 10 + i, 0);
+    expect(again.tally).toMatchObject({ requests: 60, retries: 0, failures: 0, input_tokens: tokens, cost_usd: null });
+    expect(provider.tally.requests).toBe(120);
   });
 
   it("resumes an aborted run without asking finished samples again", async () => {
@@ -78,9 +97,13 @@ describe("runEval", () => {
     const second = oracle(spec);
     const result = await runEval(spec, second, { runDir: dir });
     expect(second.asked.length).toBe(60 - logged);
-    expect(result.counts.total).toBe(60);
-    expect(lines(join(dir, "results.jsonl")).length).toBe(61); // header + each sample once
+    expect(result.sample_results.length).toBe(60);
+    expect(sampleLines(join(dir, "results.jsonl")).length).toBe(60); // each sample once
     expect(evalResultFromJson(readFileSync(join(dir, "eval_result.json"), "utf8"))).toEqual(result);
+    // Requests still in flight when the first part stopped may have been counted or not; each part's count is kept.
+    expect(result.tally.requests).toBeGreaterThanOrEqual(60);
+    expect(result.tally.requests).toBe(readRunLog(join(dir, "results.jsonl")).tally!.requests);
+    expect(result.tally.requests - second.tally.requests).toBeGreaterThanOrEqual(logged);
   });
 
   it("asks nothing more once aborted: queued requests are dropped", async () => {
@@ -113,9 +136,11 @@ describe("runEval", () => {
 const spec = arithmeticEval({ n: 60, maxDepth: 4, seed: 21 });
 const answers = new Map(spec.samples.map((s) => [spec.render(s)[1].content, spec.correctOutput(s)]));
 const one = new ConcurrencyLimit(1);
-const provider = { model: "oracle", tally: new Tally(), getText: (r: any) => one.run(async () => {
+const tally = new Tally();
+const provider = { model: "oracle", tally, getText: (r: any) => one.run(async () => {
   await new Promise((ok) => setTimeout(ok, 15));
-  return { model: "oracle", text: answers.get(r.prompt[1].content)!, finishReason: "stop", usage: { inputTokens: 1, outputTokens: 1 } };
+  tally.add({ inputTokens: 7, outputTokens: 2 });
+  return { model: "oracle", text: answers.get(r.prompt[1].content)!, finishReason: "stop", usage: { inputTokens: 7, outputTokens: 2 } };
 }) };
 await runEval(spec, provider, { runDir: ${JSON.stringify(join(dir, "run"))} });
 `,
@@ -126,7 +151,7 @@ await runEval(spec, provider, { runDir: ${JSON.stringify(join(dir, "run"))} });
     const log = join(dir, "run", "results.jsonl");
     await new Promise<void>((done, fail) => {
       const timer = setInterval(() => {
-        if (existsSync(log) && lines(log).length >= 21) {
+        if (existsSync(log) && sampleLines(log).length >= 20) {
           clearInterval(timer);
           child.kill("SIGKILL");
           done();
@@ -135,14 +160,19 @@ await runEval(spec, provider, { runDir: ${JSON.stringify(join(dir, "run"))} });
       child.on("exit", () => (clearInterval(timer), fail(new Error(`the child finished before it was killed: ${stderr}`))));
     });
     await new Promise((r) => child.once("exit", r));
-    const before = readRunLog(log).results.length;
+    const killed = readRunLog(log);
+    const before = killed.results.length;
     expect(before).toBeGreaterThanOrEqual(20);
     expect(before).toBeLessThan(60);
+    // Each sample line went out with the killed part's tally after it, so the log knows what that part cost.
+    expect(killed.tally).toEqual({ requests: before, retries: 0, failures: 0, input_tokens: 7 * before, output_tokens: 2 * before, cost_usd: null });
     const resumed = oracle(spec);
     const result = await runEval(spec, resumed, { runDir: join(dir, "run") });
     expect(resumed.asked.length).toBe(60 - before);
     expect(new Set(result.sample_results.map((r) => r.sample.id)).size).toBe(60);
-    expect(lines(log).length).toBe(61);
+    expect(sampleLines(log).length).toBe(60);
+    const resumedTokens = spec.samples.reduce((t, s, i) => t + (resumed.asked.includes(s.id) ? 10 + i : 0), 0);
+    expect(result.tally).toMatchObject({ requests: 60, input_tokens: 7 * before + resumedTokens });
   });
 
   it("cuts a torn last line and asks that sample again; a failed request is asked again too", async () => {
@@ -150,12 +180,12 @@ await runEval(spec, provider, { runDir: ${JSON.stringify(join(dir, "run"))} });
     const failing: Provider = { ...oracle(spec), async getText() { throw new Error("network down"); } };
     const small = { ...spec, samples: spec.samples.slice(0, 4) };
     const failed = await runEval(small, { ...oracle(small), getText: failing.getText }, { runDir: dir });
-    expect(failed.sample_results.every((r) => r.other_output?.error === "network down")).toBe(true);
+    expect(failed.sample_results.every((r) => requestError(r) === "network down")).toBe(true);
     appendFileSync(join(dir, "results.jsonl"), '{"sample": {"type": "QA", "id": "to');
     const again = oracle(small);
     const result = await runEval(small, again, { runDir: dir });
     expect(again.asked.length).toBe(4);
-    expect(result.sample_results.every((r) => !r.other_output?.error)).toBe(true);
+    expect(result.sample_results.every((r) => !requestError(r))).toBe(true);
     expect(readRunLog(join(dir, "results.jsonl")).results.length).toBe(4);
   });
 
@@ -166,21 +196,64 @@ await runEval(spec, provider, { runDir: ${JSON.stringify(join(dir, "run"))} });
     await expect(runEval(other, oracle(other), { runDir: dir })).rejects.toThrow(
       new RegExp(`^${join(dir, "results.jsonl").replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: holds a run of eval ${spec.id} on oracle, not eval ${other.id} on oracle`),
     );
-    writeFileSync(join(dir, "results.jsonl"), '{"type":"header","eval_spec_id":"x","model":"oracle","created_at":"t"}\n{"sample": 1}\n');
+    writeFileSync(join(dir, "results.jsonl"), '{"type":"header","eval_spec_id":"x","model":"oracle","created_at":"t"}\n{"input": [], "output": "", "sample": 1, "score": 0}\n');
     await expect(runEval({ ...spec, id: "x" }, oracle(spec), { runDir: dir })).rejects.toThrow(/results\.jsonl: line 2\.sample: /);
+    writeFileSync(join(dir, "results.jsonl"), '{"type":"header","eval_spec_id":"x","model":"oracle","created_at":"t"}\n{"type":"tally","part":1,"requests":-1}\n');
+    await expect(runEval({ ...spec, id: "x" }, oracle(spec), { runDir: dir })).rejects.toThrow(/results\.jsonl: line 2\.requests: /);
   });
 });
 
 describe("EvalResult JSON", () => {
   const spec = arithmeticEval({ n: 10, maxDepth: 2, seed: 4 });
+  const EVALUGATOR_FILE = "tests/fixtures/evals-evalugator-result.json";
+  const checker = (...args: string[]) => execFileSync("/usr/bin/python3", ["tests/reference/evalugator_structs.py", ...args], { encoding: "utf8" }).trim();
+  /** The keys of an EvalResult, of its first sample result, of that one's sample, of its counts and of its eval spec, in order. */
+  const shape = (r: any) => [Object.keys(r), Object.keys(r.sample_results[0]), Object.keys(r.sample_results[0].sample), Object.keys(r.counts), Object.keys(r.eval_spec)];
 
-  it("round-trips with Evalugator's field names", async () => {
-    const result = await runEval(spec, oracle(spec));
-    const json = JSON.parse(JSON.stringify(result));
-    expect(Object.keys(json).sort()).toEqual(["accuracy", "comments", "counts", "created_at", "created_by", "eval_spec_id", "id", "model", "sample_results"]);
-    expect(Object.keys(json.sample_results[0]).sort()).toEqual(["input", "other_output", "output", "output_correct", "output_parsed", "sample", "score"]);
-    expect(Object.keys(json.sample_results[0].sample).sort()).toEqual(["body", "id", "ideal_answers", "splits", "type"]);
-    expect(evalResultFromJson(JSON.stringify(result))).toEqual(result);
+  it("loads a file in Evalugator's shape and writes it back the same, key for key", () => {
+    const text = readFileSync(EVALUGATOR_FILE, "utf8");
+    expect(checker(EVALUGATOR_FILE)).toBe(`${EVALUGATOR_FILE}: ok 2 sample results`); // the fixture is in Evalugator's shape
+    const loaded = evalResultFromJson(text, EVALUGATOR_FILE);
+    expect(evalResultJson(loaded)).toBe(JSON.stringify(JSON.parse(text), null, 2)); // the same keys, order and values
+    expect(loaded.tally).toBeUndefined(); // our extension: absent in Evalugator's files
+    // Our counting agrees with Evalugator's counts, and our tools read its results.
+    expect(countResults(loaded.sample_results)).toEqual({ accuracy: loaded.accuracy, counts: loaded.counts });
+    expect(accuracyBySplit(loaded, "depth").map((a) => [a.split, a.correct, a.unparsed])).toEqual([["1", 0, 1], ["2", 1, 0]]);
+    expect(resultsFrame(loaded).getColumn("output_correct").toArray()).toEqual(["14", '["A"]']);
+    // A field Evalugator may add later survives a load and a save.
+    const later = { ...JSON.parse(text), new_field: { a: 1 } };
+    expect(JSON.parse(evalResultJson(evalResultFromJson(later)))).toEqual(later);
+  });
+
+  it("fills Evalugator's defaults where a file leaves optional fields out", () => {
+    const full = JSON.parse(readFileSync(EVALUGATOR_FILE, "utf8"));
+    const sparse = JSON.parse(JSON.stringify(full));
+    for (const key of ["counts", "confusion_table", "confusion_table_legend", "comments", "eval_spec", "command_run", "save_path"]) delete sparse[key];
+    for (const key of ["other_output", "output_parsed", "output_correct"]) delete sparse.sample_results[1][key];
+    for (const key of ["splits", "comments", "scores", "extra_template_vars", "created_by", "choices_order"]) delete sparse.sample_results[1].sample[key];
+    const loaded = evalResultFromJson(sparse);
+    expect(loaded).toMatchObject({ counts: null, confusion_table: null, comments: null, eval_spec: null, command_run: null, save_path: null });
+    expect(loaded.confusion_table_legend).toBe(full.confusion_table_legend);
+    expect(loaded.sample_results[1]).toMatchObject({ other_output: null, output_parsed: null, output_correct: null });
+    expect(loaded.sample_results[1].sample).toMatchObject({ splits: {}, comments: null, scores: {}, extra_template_vars: {}, created_by: "unknown", choices_order: null });
+    expect(Object.keys(loaded.sample_results[1].sample)).toEqual(Object.keys(full.sample_results[1].sample)); // in Evalugator's order
+    // A required field missing is named.
+    delete sparse.sample_results[0].score;
+    expect(() => evalResultFromJson(sparse, "sparse.json")).toThrow(/^sparse\.json\.sample_results\.0\.score: /);
+  });
+
+  it("writes our runs in Evalugator's shape, with the tally as the one field of ours", async () => {
+    const dir = tempDir();
+    const result = await runEval(spec, oracle(spec), { runDir: dir });
+    const file = join(dir, "eval_result.json");
+    const ours = JSON.parse(readFileSync(file, "utf8"));
+    const theirs = JSON.parse(readFileSync(EVALUGATOR_FILE, "utf8"));
+    expect(shape(ours)).toEqual([[...Object.keys(theirs), "tally"], ...shape(theirs).slice(1)]);
+    expect(checker(file, "--extension", "tally")).toBe(`${file}: ok 10 sample results`);
+    expect(checker(file)).toMatch(/^.*: keys .*'tally'.*, Evalugator writes /); // the checker can fail
+    expect(ours).toMatchObject({ completer: "oracle", eval_spec: { id: spec.id }, save_path: file, comments: null, command_run: null });
+    expect(Object.keys(ours.tally)).toEqual(["requests", "retries", "failures", "input_tokens", "output_tokens", "cost_usd"]);
+    expect(evalResultFromJson(readFileSync(file, "utf8"))).toEqual(result);
   });
 
   it("gives samples and batches content ids", () => {
@@ -206,6 +279,6 @@ describe("EvalResult JSON", () => {
     expect(frame.height).toBe(10);
     expect(frame.columns).toEqual(expect.arrayContaining(["id", "output", "output_parsed", "score", "unparsed", "split_depth", "split_length", "split_operator"]));
     expect(frame.getColumn("score").mean()).toBeCloseTo(result.accuracy, 12);
-    expect(frame.getColumn("unparsed").toArray().filter(Boolean).length).toBe(result.counts.unparsed);
+    expect(frame.getColumn("unparsed").toArray().filter(Boolean).length).toBe(result.counts.incorrect_and_unparsable);
   });
 });

@@ -53,8 +53,8 @@ describe("SAD loader", () => {
     const alwaysA: Provider = { model: "always-a", tally: new Tally(), getText: async () => ({ model: "always-a", text: "(A)", finishReason: "stop", usage: { inputTokens: 0, outputTokens: 0 } }) };
     const result = await runEval(spec, alwaysA);
     const expected = task.samples.filter((s) => orderChoices(s as MCQuestionSample, 3).right.includes("A")).length;
-    expect(result.counts.correct).toBe(expected);
-    expect(result.counts.total).toBe(3);
+    expect(result.counts.total_correct).toBe(expected);
+    expect(result.sample_results.length).toBe(3);
   });
 
   it("scores QA answers ignoring case and a final full stop", () => {

@@ -9,7 +9,7 @@
  */
 import { Rng } from "../util/random.js";
 import { Rational } from "./rational.js";
-import { contentId, type EvalSpec, type Message, type QASample, type Sample, type Scored } from "./structs.js";
+import { contentId, qaSample, type EvalSpec, type Message, type QASample, type Sample, type Scored } from "./structs.js";
 
 export type BinaryOp = "+" | "-" | "*" | "/";
 export type Expr =
@@ -203,13 +203,9 @@ const SYSTEM = "You are a calculator. Reply with the number only: no words, no w
 /** The arithmetic eval as an EvalSpec: QA samples whose ideal answer is the exact value. */
 export function arithmeticEval(options: ArithmeticEvalOptions): EvalSpec {
   const { n, maxDepth, seed = 1, rtol = 1e-3, template = "chat", maxTokens = 32, ...generator } = options;
-  const samples: QASample[] = arithmeticProblems(n, maxDepth, seed, generator).map((p) => ({
-    type: "QA",
-    id: contentId({ type: "QA", body: p.expression, ideal_answers: [p.exact] }),
-    body: p.expression,
-    ideal_answers: [p.exact],
-    splits: { depth: String(p.depth), length: lengthBucket(p.operations), operator: topOperator(p.expression) },
-  }));
+  const samples: QASample[] = arithmeticProblems(n, maxDepth, seed, generator).map((p) =>
+    qaSample(p.expression, [p.exact], { depth: String(p.depth), length: lengthBucket(p.operations), operator: topOperator(p.expression) }, "arithmeticEval"),
+  );
   const exactOf = (s: Sample) => (s.type === "QA" ? s.ideal_answers[0] : s.choices_right[0]);
   return {
     id: contentId({ eval: "arithmetic", n, maxDepth, seed, rtol, template, maxTokens, generator }),

@@ -8,12 +8,17 @@ export function resultsFrame(result: EvalResult): pl.DataFrame {
   const columns: Record<string, unknown[]> = {
     id: column((r) => r.sample.id),
     type: column((r) => r.sample.type),
-    output: column((r) => r.output),
+    output: column((r) => asText(r.output)),
     output_parsed: column((r) => r.output_parsed),
-    output_correct: column((r) => r.output_correct),
+    output_correct: column((r) => asText(r.output_correct)),
     score: column((r) => r.score),
     unparsed: column((r) => r.output_parsed === null),
   };
   for (const name of splitNames) columns[`split_${name}`] = column((r) => r.sample.splits[name] ?? null);
   return pl.DataFrame(columns);
+}
+
+/** One string column: Evalugator also allows lists (several right answers) and probability maps here. */
+function asText(value: unknown): string | null {
+  return value === null || typeof value === "string" ? value : JSON.stringify(value);
 }

@@ -1,8 +1,11 @@
 /**
  * The Situational Awareness Dataset (SAD, github.com/LRudL/sad) where a learner has cloned and
  * unzipped it (the course does not ship it: its authors keep the questions out of public text so
- * that models are not trained on them). SAD's tasks are Evalugator batches: JSONL files of samples,
- * one per line, mostly `MCQuestion` ({ body, choices_right, choices_wrong }) and some `QA`.
+ * that models are not trained on them, and zip each task's files with a password). SAD's tasks are
+ * Evalugator batches: each task folder (sad/stages/oversight, sad/facts/llms, ...) has a
+ * structs.zip that unpacks to structs/batch/*.yaml, each file one batch whose `samples` list holds
+ * Evalugator samples, mostly `MCQuestion` ({ body, choices_right, choices_wrong }) and some `QA`.
+ * Batches as JSONL (one sample per line, as Evalugator imports them) are read too.
  *
  *   const tasks = findSadTasks();                         // task folders under data/sad holding batch files
  *   const spec = sadEval(loadSadTask(tasks[0]), { seed: 1 });
@@ -10,20 +13,28 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { FileFormatError } from "../io/index.js";
 import { Rng } from "../util/random.js";
-import { contentId, zodLine, type EvalSpec, type MCQuestionSample, type Message, type QASample, type Sample, type Scored } from "./structs.js";
+import { contentId, sampleSchema, zodLine, type EvalSpec, type MCQuestionSample, type Message, type Sample, type Scored } from "./structs.js";
 
 export const SAD_DEFAULT_ROOT = "data/sad";
 
-const message = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() });
-const body = z.union([z.string(), z.array(message)]);
-const splits = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional();
-const sadLine = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("MCQuestion"), id: z.string().optional(), body, choices_right: z.array(z.string()).min(1), choices_wrong: z.array(z.string()), splits }),
-  z.object({ type: z.literal("QA"), id: z.string().optional(), body, ideal_answers: z.array(z.string()).min(1), splits }),
-]);
+const BATCH_FILE = /\.(ya?ml|jsonl)$/;
+
+// An Evalugator sample as SAD stores it; its id may be left out here (then it is the content hash)
+// and split values that YAML reads as numbers or booleans are taken as their text.
+const sadSample = z.preprocess((value) => {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const v = value as Record<string, unknown>;
+  const splits = v.splits && typeof v.splits === "object" && !Array.isArray(v.splits) ? Object.fromEntries(Object.entries(v.splits).map(([k, x]) => [k, typeof x === "string" ? x : String(x)])) : v.splits;
+  return { ...v, id: typeof v.id === "string" ? v.id : v.id === undefined || v.id === null ? contentId(contentOf(v)) : String(v.id), splits };
+}, sampleSchema);
+
+function contentOf(v: Record<string, unknown>): unknown {
+  return v.type === "QA" ? { type: "QA", body: v.body, ideal_answers: v.ideal_answers } : { type: v.type, body: v.body, choices_right: v.choices_right, choices_wrong: v.choices_wrong };
+}
 
 export interface SadTask {
   name: string;
@@ -31,14 +42,14 @@ export interface SadTask {
   samples: Sample[];
 }
 
-/** Folders under `root` that hold batch files (structs/batch/*.jsonl); [] when SAD is not there. */
+/** Folders under `root` that hold batch files (structs/batch/*.yaml or *.jsonl); [] when SAD is not there or not unzipped. */
 export function findSadTasks(root = SAD_DEFAULT_ROOT): string[] {
   if (!existsSync(root)) return [];
   const found: string[] = [];
   const walk = (dir: string, depth: number) => {
     if (depth > 6) return;
     const batch = join(dir, "structs", "batch");
-    if (existsSync(batch) && readdirSync(batch).some((f) => f.endsWith(".jsonl"))) found.push(dir);
+    if (existsSync(batch) && readdirSync(batch).some((f) => BATCH_FILE.test(f))) found.push(dir);
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       if (!name.startsWith(".") && name !== "structs" && statSync(path).isDirectory()) walk(path, depth + 1);
@@ -48,44 +59,54 @@ export function findSadTasks(root = SAD_DEFAULT_ROOT): string[] {
   return found.sort();
 }
 
-/** Every sample of a task folder's batch files; a bad line throws one line naming the file and line. */
+/** Every sample of a task folder's batch files, in file order; a bad sample throws one line naming the file and where in it. */
 export function loadSadTask(dir: string): SadTask {
   const batchDir = join(dir, "structs", "batch");
-  if (!existsSync(batchDir)) throw new Error(`${dir}: no structs/batch folder (is this a SAD task folder, and did you unzip SAD?)`);
+  if (!existsSync(batchDir)) {
+    const zipped = existsSync(join(dir, "structs.zip")) ? " (its structs.zip is not unpacked: see the README's SAD section)" : " (is this a SAD task folder, and did you unzip SAD?)";
+    throw new Error(`${dir}: no structs/batch folder${zipped}`);
+  }
   const samples: Sample[] = [];
   const seen = new Set<string>();
-  for (const file of readdirSync(batchDir).filter((f) => f.endsWith(".jsonl")).sort()) {
+  for (const file of readdirSync(batchDir).filter((f) => BATCH_FILE.test(f)).sort()) {
     const path = join(batchDir, file);
-    readFileSync(path, "utf8").split("\n").forEach((line, i) => {
-      if (!line.trim()) return;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        throw new FileFormatError(path, `line ${i + 1} is not JSON`);
-      }
-      const parsed = sadLine.safeParse(value);
-      if (!parsed.success) throw new FileFormatError(path, zodLine(`line ${i + 1}`, parsed.error));
-      const sample = toSample(parsed.data, relative(dir, path));
-      if (seen.has(sample.id)) return;
+    for (const { where, value } of batchEntries(path)) {
+      const parsed = sadSample.safeParse(value);
+      if (!parsed.success) throw new FileFormatError(path, zodLine(where, parsed.error));
+      const sample = parsed.data as Sample;
+      const answers = sample.type === "QA" ? "ideal_answers" : "choices_right";
+      if ((sample.type === "QA" ? sample.ideal_answers : sample.choices_right).length === 0) throw new FileFormatError(path, `${where}.${answers}: there is no right answer to score against`);
+      sample.splits = { file: relative(dir, path), ...sample.splits };
+      if (seen.has(sample.id)) continue;
       seen.add(sample.id);
       samples.push(sample);
-    });
+    }
   }
   return { name: dir.split(/[\\/]/).filter(Boolean).pop() ?? dir, dir, samples };
 }
 
-function toSample(line: z.infer<typeof sadLine>, file: string): Sample {
-  const s: Record<string, string> = { file };
-  for (const [k, v] of Object.entries(line.splits ?? {})) s[k] = String(v);
-  if (line.type === "QA") {
-    const sample: QASample = { type: "QA", id: "", body: line.body, ideal_answers: line.ideal_answers, splits: s };
-    sample.id = line.id ?? contentId({ type: "QA", body: line.body, ideal_answers: line.ideal_answers });
-    return sample;
+/** The raw samples of one batch file, each with where it is ("line 3", "samples.2") for errors. */
+function batchEntries(path: string): { where: string; value: unknown }[] {
+  const text = readFileSync(path, "utf8");
+  if (path.endsWith(".jsonl")) {
+    return text.split("\n").flatMap((line, i) => {
+      if (!line.trim()) return [];
+      try {
+        return [{ where: `line ${i + 1}`, value: JSON.parse(line) as unknown }];
+      } catch {
+        throw new FileFormatError(path, `line ${i + 1} is not JSON`);
+      }
+    });
   }
-  const sample: MCQuestionSample = { type: "MCQuestion", id: "", body: line.body, choices_right: line.choices_right, choices_wrong: line.choices_wrong, splits: s };
-  sample.id = line.id ?? contentId({ type: "MCQuestion", body: line.body, choices_right: line.choices_right, choices_wrong: line.choices_wrong });
-  return sample;
+  let batch: unknown;
+  try {
+    batch = parseYaml(text);
+  } catch (error) {
+    throw new FileFormatError(path, `is not YAML: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const list = (batch as { samples?: unknown } | null)?.samples;
+  if (!Array.isArray(list)) throw new FileFormatError(path, "has no samples list (an Evalugator batch has one)");
+  return list.map((value, i) => ({ where: `samples.${i}`, value }));
 }
 
 const LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";

@@ -1,13 +1,16 @@
 /**
  * A run on disk: `<runDir>/results.jsonl`, one header line naming the eval and the model, then one
- * SampleResult per line in the order they finished. Each line is written with one write() as soon
- * as its sample is scored, so a killed run loses at most the line being written; a torn last line is
- * cut off on resume and the samples already there are not asked again.
+ * SampleResult per line in the order they finished, each followed by a tally line: what the
+ * provider had been asked so far in this part of the run (a part ends where the run stopped and
+ * was resumed). Each sample line and its tally line go out in one write() as soon as the sample is
+ * scored, so a killed run loses at most what was being written; a torn last line is cut off on
+ * resume, the samples already there are not asked again, and the run's tally is the last tally of
+ * each part, summed.
  */
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { FileFormatError } from "../io/index.js";
-import { sampleResultSchema, zodLine, type SampleResult } from "./structs.js";
+import { runTallySchema, sampleResultSchema, zodLine, type RunTally, type SampleResult } from "./structs.js";
 
 export interface RunHeader {
   type: "header";
@@ -16,12 +19,27 @@ export interface RunHeader {
   created_at: string;
 }
 
+/** A tally line: what one part of the run had asked of the provider when the line was written. */
+export interface TallyLine extends RunTally {
+  type: "tally";
+  part: number;
+}
+
 export class RunLog {
   readonly path: string;
   private fd: number;
   private closed = false;
 
-  private constructor(path: string, fd: number, readonly header: RunHeader, readonly done: SampleResult[]) {
+  private constructor(
+    path: string,
+    fd: number,
+    readonly header: RunHeader,
+    readonly done: SampleResult[],
+    /** The tally of the parts before this one, summed; null for a new run. */
+    readonly earlierTally: RunTally | null,
+    /** This part's number (1 for a new run). */
+    readonly part: number,
+  ) {
     this.path = path;
     this.fd = fd;
   }
@@ -34,9 +52,9 @@ export class RunLog {
       const fd = openSync(path, "a");
       const header: RunHeader = { type: "header", eval_spec_id: evalSpecId, model, created_at: new Date().toISOString() };
       writeSync(fd, JSON.stringify(header) + "\n");
-      return new RunLog(path, fd, header, []);
+      return new RunLog(path, fd, header, [], null, 1);
     }
-    const { header, results, completeBytes } = readRunLog(path);
+    const { header, results, tally, parts, completeBytes } = readRunLog(path);
     if (header.eval_spec_id !== evalSpecId || header.model !== model) {
       throw new FileFormatError(
         path,
@@ -46,22 +64,56 @@ export class RunLog {
     const fd = openSync(path, "r+");
     ftruncateSync(fd, completeBytes); // drop a line torn by a kill
     closeSync(fd);
-    return new RunLog(path, openSync(path, "a"), header, results);
+    return new RunLog(path, openSync(path, "a"), header, results, tally, parts + 1);
   }
 
-  append(result: SampleResult): void {
+  /** Log a scored sample and this part's tally after it. */
+  append(result: SampleResult, tally: RunTally): void {
     if (this.closed) return; // a request that finished after the run stopped
-    writeSync(this.fd, JSON.stringify(result) + "\n");
+    writeSync(this.fd, JSON.stringify(result) + "\n" + this.tallyLine(tally));
   }
 
-  close(): void {
-    if (!this.closed) closeSync(this.fd);
+  /** Log this part's final tally (requests that failed or finished after the last sample count too) and close. */
+  close(tally: RunTally): void {
+    if (this.closed) return;
+    writeSync(this.fd, this.tallyLine(tally));
+    closeSync(this.fd);
     this.closed = true;
+  }
+
+  private tallyLine(tally: RunTally): string {
+    const line: TallyLine = { type: "tally", part: this.part, ...tally };
+    return JSON.stringify(line) + "\n";
   }
 }
 
-/** Parse a results.jsonl: its header, its complete lines, and the byte length they span. */
-export function readRunLog(path: string): { header: RunHeader; results: SampleResult[]; completeBytes: number } {
+/** Sum two tallies; null (no earlier part) adds nothing, and a cost is known only where every part's is. */
+export function addTallies(a: RunTally | null, b: RunTally): RunTally {
+  if (!a) return { ...b };
+  const cost = a.cost_usd === null || b.cost_usd === null ? null : a.cost_usd + b.cost_usd;
+  return {
+    requests: a.requests + b.requests,
+    retries: a.retries + b.retries,
+    failures: a.failures + b.failures,
+    input_tokens: a.input_tokens + b.input_tokens,
+    output_tokens: a.output_tokens + b.output_tokens,
+    cost_usd: cost,
+  };
+}
+
+export interface RunLogContents {
+  header: RunHeader;
+  results: SampleResult[];
+  /** The last tally line of each part, summed; null where the log has none (a log written before tallies were kept). */
+  tally: RunTally | null;
+  /** The highest part number in the log (0 without tally lines). */
+  parts: number;
+  /** The byte length of the complete lines. */
+  completeBytes: number;
+}
+
+/** Parse a results.jsonl: its header, its complete lines, the run's tally so far and the byte length they span. */
+export function readRunLog(path: string): RunLogContents {
   const bytes = readFileSync(path);
   const end = bytes.lastIndexOf(0x0a) + 1; // bytes after the last newline are a torn write
   const lines = bytes.subarray(0, end).toString("utf8").split("\n").slice(0, -1);
@@ -71,13 +123,26 @@ export function readRunLog(path: string): { header: RunHeader; results: SampleRe
     throw new FileFormatError(path, "line 1 is not a run header");
   }
   const byId = new Map<string, SampleResult>();
+  const lastOfPart = new Map<number, RunTally>();
   lines.slice(1).forEach((line, i) => {
-    const parsed = sampleResultSchema.safeParse(parseLine(path, i + 2, line));
-    if (!parsed.success) throw new FileFormatError(path, zodLine(`line ${i + 2}`, parsed.error));
+    const n = i + 2;
+    const value = parseLine(path, n, line) as { type?: unknown; part?: unknown };
+    if (value && value.type === "tally") {
+      const { type: _type, part, ...counts } = value;
+      const tally = runTallySchema.safeParse(counts);
+      if (!Number.isInteger(part) || (part as number) < 1) throw new FileFormatError(path, `line ${n}: a tally line needs a part number >= 1`);
+      if (!tally.success) throw new FileFormatError(path, zodLine(`line ${n}`, tally.error));
+      lastOfPart.set(part as number, tally.data);
+      return;
+    }
+    const parsed = sampleResultSchema.safeParse(value);
+    if (!parsed.success) throw new FileFormatError(path, zodLine(`line ${n}`, parsed.error));
     const result = parsed.data as SampleResult;
     byId.set(result.sample.id, result); // a sample retried after a failed request: the later line wins
   });
-  return { header, results: [...byId.values()], completeBytes: end };
+  const tally = [...lastOfPart.values()].reduce<RunTally | null>((sum, t) => addTallies(sum, t), null);
+  const parts = lastOfPart.size ? Math.max(...lastOfPart.keys()) : 0;
+  return { header, results: [...byId.values()], tally, parts, completeBytes: end };
 }
 
 function parseLine(path: string, n: number, line: string): unknown {

@@ -19,7 +19,7 @@ import { ConcurrencyLimit, ProviderError, Tally, type CallOptions, type GetProbs
 export interface CourseModelOptions {
   model: GPT;
   tokenizer: Tokenizer;
-  /** EvalResult.model (default "course-gpt"). */
+  /** EvalResult.completer (default "course-gpt"). */
   name?: string;
   /** The text fed to the model (default: the non-system messages, joined by newlines). */
   formatPrompt?(prompt: Message[]): string;

@@ -5,7 +5,7 @@
  * here: a concurrency limit, retries with exponential back-off on 429, 5xx and timeouts, and a tally
  * of requests, retries, tokens and (given prices) cost.
  */
-import type { Message } from "../structs.js";
+import type { Message, RunTally } from "../structs.js";
 import type { ChatTurn, ConversationItem, ToolSpec } from "../tools.js";
 
 export interface GetTextRequest {
@@ -45,7 +45,7 @@ export interface CallOptions {
 }
 
 export interface Provider {
-  /** The model's name as the API knows it; EvalResult.model. */
+  /** The model's name as the API knows it; EvalResult.completer. */
   readonly model: string;
   readonly tally: Tally;
   getText(request: GetTextRequest, options?: CallOptions): Promise<GetTextResponse>;
@@ -90,10 +90,23 @@ export class Tally {
     return (this.inputTokens * this.prices.inputPerMTok + this.outputTokens * this.prices.outputPerMTok) / 1e6;
   }
 
+  /** The tally as an EvalResult stores it. */
+  counts(): RunTally {
+    return { requests: this.requests, retries: this.retries, failures: this.failures, input_tokens: this.inputTokens, output_tokens: this.outputTokens, cost_usd: this.cost };
+  }
+
   summary(): string {
     const cost = this.cost === null ? "" : `, $${this.cost.toFixed(4)}`;
     return `${this.requests} requests, ${this.retries} retries, ${this.failures} failed, ${this.inputTokens} input + ${this.outputTokens} output tokens${cost}`;
   }
+}
+
+/** What `tally` counted since `start` (an earlier `tally.counts()`), with the cost of those tokens alone. */
+export function tallySince(tally: Tally, start: RunTally): RunTally {
+  const input = tally.inputTokens - start.input_tokens;
+  const output = tally.outputTokens - start.output_tokens;
+  const cost = tally.prices ? (input * tally.prices.inputPerMTok + output * tally.prices.outputPerMTok) / 1e6 : null;
+  return { requests: tally.requests - start.requests, retries: tally.retries - start.retries, failures: tally.failures - start.failures, input_tokens: input, output_tokens: output, cost_usd: cost };
 }
 
 export interface RetryPolicy {
