@@ -20,6 +20,7 @@ import { parseFlags, formatHelp, type FlagSchema } from "../lib/train/index.js";
 import { UsageError, runCli } from "../lib/util/cli.js";
 import { Rng } from "../lib/util/random.js";
 import { median } from "./support/stats.js";
+import { timeSampling, type SamplingRun } from "./support/sampling.js";
 
 const CONTEXTS = [64, 512];
 const VARIANTS = ["ours", "torch"] as const;
@@ -34,14 +35,7 @@ const schema = {
   worker: { type: "boolean", default: false, help: "(internal) run ours in this process and print JSON" },
 } satisfies FlagSchema;
 
-interface RunResult {
-  context: number;
-  cache: boolean;
-  tokens: number;
-  prefillMs: number;
-  tokensPerS: number;
-  cpuMsPerToken: number;
-}
+type RunResult = SamplingRun;
 interface WorkerOutput {
   runs: RunResult[];
   note: string;
@@ -82,24 +76,7 @@ async function ours(tokens: number, uncachedTokens: number): Promise<WorkerOutpu
   await generate(model, prompt(8), { maxNewTokens: 4, topK: 50 }); // warm-up: the first steps compile code paths
   const runs: RunResult[] = [];
   for (const context of CONTEXTS) {
-    for (const cache of [true, false]) {
-      const n = cache ? tokens : uncachedTokens;
-      const stamps: number[] = [];
-      let cpuFirst = process.cpuUsage();
-      const start = performance.now();
-      await generate(model, prompt(context), {
-        maxNewTokens: n, topK: 50, seed: 1, useCache: cache,
-        onToken: (_, i) => {
-          stamps.push(performance.now());
-          if (i === 0) cpuFirst = process.cpuUsage();
-        },
-      });
-      const cpu = process.cpuUsage(cpuFirst);
-      runs.push({
-        context, cache, tokens: n, prefillMs: stamps[0] - start, tokensPerS: (n - 1) / ((stamps[n - 1] - stamps[0]) / 1000),
-        cpuMsPerToken: (cpu.user + cpu.system) / 1000 / (n - 1),
-      });
-    }
+    for (const cache of [true, false]) runs.push(await timeSampling(model, prompt(context), cache ? tokens : uncachedTokens, cache));
   }
   model.dispose();
   return { runs, note: describeEngine() };

@@ -8,6 +8,7 @@
  * kernels and views all read `values`), while native kernels read the buffer through a private
  * slot. Bookkeeping reads of the entry (refCount, reshape's complex check) do not count.
  */
+import { freemem, totalmem } from "node:os";
 import type { CpuBackend } from "./tensors.js";
 
 type Entry = { values?: unknown; refCount: number };
@@ -18,55 +19,134 @@ type Set = (dataId: object, entry: Entry) => unknown;
 const rawValues = Symbol("rawValues");
 
 interface Pools {
+  /** Free buffers by length. Map order is recency: a length is moved to the end whenever it is used. */
   float: Map<number, Float32Array[]>;
   int: Map<number, Int32Array[]>;
   bytes: number;
 }
 
-const maxPooledBytes = 256 * 1024 * 1024;
+/** What the pool did since the last resetPoolStats(): for benchmarks and tests. */
+export interface PoolStats {
+  /** Outputs served from a pooled buffer. */
+  hits: number;
+  /** Outputs that needed a fresh buffer (at least minPooledLength elements). */
+  misses: number;
+  /** Bytes of those fresh buffers. */
+  missBytes: number;
+  /** Bytes dropped from the pool: over the cap, under memory pressure, or by releasePooledBuffers(). */
+  releasedBytes: number;
+  /** Bytes the pool holds now, and the most it held. */
+  pooledBytes: number;
+  peakPooledBytes: number;
+  capBytes: number;
+}
+
+export interface PoolLimits {
+  /** Most bytes the pool keeps (default: a quarter of the machine's memory). */
+  capBytes?: number;
+  /** When the machine has less memory available than this, the pool empties (default: a tenth of it). */
+  minFreeBytes?: number;
+  /** Available memory in bytes (default os.freemem); tests replace it. */
+  freeMemory?: () => number;
+}
+
 const minPooledLength = 1024; // small arrays are cheap to allocate, not worth tracking
+// A training step frees and re-allocates the same sizes every step, so the pool must hold a whole
+// step's worth: a fixed cap (it was 256 MB) sent most of a larger model's buffers to the garbage
+// collector and re-faulted their pages on every op. Memory pressure is checked every so many bytes
+// pooled, not on every buffer (os.freemem reads /proc/meminfo).
+const pressureCheckBytes = 64 * 1024 * 1024;
+const defaultLimits = (): Required<PoolLimits> => ({
+  capBytes: Math.floor(totalmem() / 4),
+  minFreeBytes: Math.floor(totalmem() / 10),
+  freeMemory: freemem,
+});
+let limits = defaultLimits();
 const owned = new WeakSet<object>();
 const escaped = new WeakSet<object>();
 const rawGets = new WeakMap<object, Get>();
 const pools: Pools = { float: new Map(), int: new Map(), bytes: 0 };
+const stats = { hits: 0, misses: 0, missBytes: 0, releasedBytes: 0, peakPooledBytes: 0 };
+let pooledSinceCheck = 0;
 let enabled = true;
 
 /** Turns pooling on or off (off: every output is a fresh array); for tests and benchmarks. */
 export function setBufferPooling(on: boolean): void {
   enabled = on;
-  if (!on) clearPool();
+  if (!on) releasePooledBuffers();
 }
 
-function clearPool(): void {
-  pools.float.clear();
-  pools.int.clear();
-  pools.bytes = 0;
+/** Changes the pool's limits (unset fields go back to their defaults) and applies them at once. */
+export function setPoolLimits(next: PoolLimits = {}): void {
+  limits = { ...defaultLimits(), ...next };
+  evictUntil(limits.capBytes);
+}
+
+/** Drops every pooled buffer (the garbage collector frees them); e.g. after training, before other work. */
+export function releasePooledBuffers(): void {
+  evictUntil(0);
 }
 
 export function pooledBytes(): number {
   return pools.bytes;
 }
 
-function take<T extends Float32Array | Int32Array>(pool: Map<number, T[]>, length: number): T | undefined {
+export function poolStats(): PoolStats {
+  return { ...stats, pooledBytes: pools.bytes, capBytes: limits.capBytes };
+}
+
+export function resetPoolStats(): void {
+  Object.assign(stats, { hits: 0, misses: 0, missBytes: 0, releasedBytes: 0, peakPooledBytes: pools.bytes });
+}
+
+/** Moves a length to the most recently used end of its pool's order. */
+function touch<T>(pool: Map<number, T[]>, length: number, list: T[]): void {
+  pool.delete(length);
+  pool.set(length, list);
+}
+
+/** A pooled buffer of this length, or a fresh one made by `make`. */
+function take<T extends Float32Array | Int32Array>(pool: Map<number, T[]>, length: number, make: (length: number) => T): T {
   const list = pool.get(length);
   const values = list?.pop();
   if (values) {
+    touch(pool, length, list!);
     pools.bytes -= values.byteLength;
     escaped.delete(values);
+    stats.hits++;
+    return values;
   }
-  return values;
+  const fresh = make(length);
+  stats.misses++;
+  stats.missBytes += fresh.byteLength;
+  return fresh;
+}
+
+/** Drops least recently used buffers until the pool holds at most `bytes`. */
+function evictUntil(bytes: number): void {
+  for (const pool of [pools.float, pools.int] as Map<number, (Float32Array | Int32Array)[]>[]) {
+    for (const [length, list] of pool) {
+      while (pools.bytes > bytes && list.length > 0) {
+        const dropped = list.pop()!;
+        pools.bytes -= dropped.byteLength;
+        stats.releasedBytes += dropped.byteLength;
+      }
+      if (list.length === 0) pool.delete(length);
+      if (pools.bytes <= bytes) return;
+    }
+  }
 }
 
 export function allocFloats(length: number): Float32Array {
   if (!enabled || length < minPooledLength) return new Float32Array(length);
-  const values = take(pools.float, length) ?? new Float32Array(length);
+  const values = take(pools.float, length, (n) => new Float32Array(n));
   owned.add(values);
   return values;
 }
 
 export function allocInts(length: number): Int32Array {
   if (!enabled || length < minPooledLength) return new Int32Array(length);
-  const values = take(pools.int, length) ?? new Int32Array(length);
+  const values = take(pools.int, length, (n) => new Int32Array(n));
   owned.add(values);
   return values;
 }
@@ -113,12 +193,23 @@ function watched(entry: Entry): Entry {
 }
 
 function give(values: Float32Array | Int32Array): void {
-  if (pools.bytes + values.byteLength > maxPooledBytes) return;
+  const bytes = values.byteLength;
+  if (bytes > limits.capBytes) return;
+  pooledSinceCheck += bytes;
+  if (pooledSinceCheck >= pressureCheckBytes) {
+    pooledSinceCheck = 0;
+    if (limits.freeMemory() < limits.minFreeBytes) {
+      releasePooledBuffers();
+      return;
+    }
+  }
+  evictUntil(limits.capBytes - bytes);
   const pool = (values instanceof Float32Array ? pools.float : pools.int) as Map<number, (Float32Array | Int32Array)[]>;
-  const list = pool.get(values.length);
-  if (list) list.push(values);
-  else pool.set(values.length, [values]);
-  pools.bytes += values.byteLength;
+  const list = pool.get(values.length) ?? [];
+  list.push(values);
+  touch(pool, values.length, list);
+  pools.bytes += bytes;
+  stats.peakPooledBytes = Math.max(stats.peakPooledBytes, pools.bytes);
 }
 
 /** Wraps the backend's data.set and disposeData once (idempotent per backend instance). */
