@@ -2,6 +2,7 @@
 // (no link-time dependency, so the addon builds without BLAS headers), else a cache-blocked
 // C++ loop that the compiler vectorizes.
 #include <dlfcn.h>
+#include <cstdlib>
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -23,6 +24,17 @@ struct OpenBlas {
   SgemvFn sgemv = nullptr;
   SetThreadsFn setThreads = nullptr;
   OpenBlas() {
+    // OpenBLAS's idle threads spin for 2^28 cycles (~0.1 s) after each call before they sleep,
+    // taking the cores that the kernels' own pool needs between two matmuls. 2^4 makes them sleep
+    // at once. It is read when the library loads; set only for that, so child processes (a
+    // PyTorch reference run) do not inherit it, and never over the user's own setting.
+    const bool setTimeout = getenv("OPENBLAS_THREAD_TIMEOUT") == nullptr;
+    if (setTimeout) setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
+    load();
+    if (setTimeout) unsetenv("OPENBLAS_THREAD_TIMEOUT");
+  }
+
+  void load() {
     const char* names[] = {"libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0"};
     for (const char* name : names) {
       void* lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
@@ -128,7 +140,9 @@ bool blasUseOpenBlas(bool enable) {
   return useOpenBlas && openBlas().sgemm;
 }
 
+namespace {
 int blasThreadCount = 1;
+}  // namespace
 
 void blasSetThreads(int n) {
   blasThreadCount = n < 1 ? 1 : n;

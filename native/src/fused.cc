@@ -125,7 +125,9 @@ void geluBackward(const float* __restrict dy, const float* __restrict x, float* 
       const float xi = x[i];
       const float cdf = 0.5f * (1.0f + erfAS(xi * 0.70710678118654752f));
       const float pdf = fastExp(-0.5f * xi * xi) * invSqrt2Pi;
-      dx[i] = dy[i] * (cdf + xi * pdf);
+      // An explicit fma: left to the compiler, the vectorized loop and its scalar remainder
+      // contract this differently, and results would depend on where the threads' chunks end.
+      dx[i] = dy[i] * std::fma(xi, pdf, cdf);
     }
   });
 }
