@@ -22,6 +22,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeEngine, shutdownEngine, useBackend, type BackendChoice } from "../lib/engine/index.js";
+import { nativeThreads } from "../lib/native/index.js";
 import { DATASETS, ShardLoader, defaultShardsDir, loadText, prepareShards } from "../lib/data/index.js";
 import { GPT, buildGPT, gptConfig, gptWeights, type GPTConfig } from "../lib/models/gpt/index.js";
 import { evaluateHellaSwag, formatHellaSwag, loadHellaSwag } from "../lib/evals/index.js";
@@ -93,6 +94,7 @@ runCli(async () => {
   const engine = await useBackend(args.backend as BackendChoice | undefined);
   console.log(`backend: ${describeEngine()}`);
   for (const note of engine.notes) console.log(`  ${note}`);
+  if (engine.native) console.log(`native kernels: ${nativeThreads()} threads (COURSE_NATIVE_THREADS to change)`);
 
   let trainer: Trainer | undefined;
   const stop = onStopSignal(() => trainer?.stop(), "stopping after this step and saving a checkpoint");
