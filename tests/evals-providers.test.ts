@@ -1,6 +1,10 @@
 // Providers against loopback fakes of the OpenAI and Anthropic APIs, driven through the real SDK
 // clients: evals complete through 429s, 500s, 529s and slow replies, each retry counted; missing
-// keys and unknown models fail in one line; concurrency, tokens and request shapes are checked.
+// keys and unknown models fail in one line; concurrency, tokens and request shapes are checked, and
+// a resumed run's tally is the sum of its parts, token for token as the fake server reported usage.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   ProviderError,
@@ -8,9 +12,11 @@ import {
   anthropicReply,
   apiError,
   arithmeticEval,
+  evalResultFromJson,
   openAICompatibleProvider,
   openAIProvider,
   openAIReply,
+  readRunLog,
   requestError,
   runEval,
   startFakeApi,
@@ -23,6 +29,7 @@ import {
 const spec = arithmeticEval({ n: 24, maxDepth: 3, seed: 11 });
 const answers = new Map(spec.samples.map((s) => [spec.render(s)[1].content, spec.correctOutput(s)]));
 const fast = { baseDelayMs: 2, maxDelayMs: 20 };
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** The right answer for the question in a request, as each API carries it. */
 function answerFor(kind: ApiKind, request: FakeRequest): string {
@@ -77,6 +84,44 @@ describe("OpenAI provider", () => {
     expect(body.max_completion_tokens).toBe(spec.maxTokens);
     expect(body.temperature).toBe(0);
     expect(server.requests[1].headers.authorization).toBe("Bearer sk-test");
+  });
+
+  it("keeps the run's tally in the run folder, summed over a resumed run, token for token as the server reported", async () => {
+    let injected = 0;
+    const served: { prompt: number; completion: number }[] = [];
+    const server = await fake("openai", (request, i) => {
+      if (i % 5 === 2) {
+        injected++;
+        return apiError("openai", 500, "The server had an error");
+      }
+      const question = request.body.messages[request.body.messages.length - 1].content as string;
+      const usage = { prompt: question.length, completion: answerFor("openai", request).length };
+      served.push(usage);
+      return openAIReply({ content: answerFor("openai", request), promptTokens: usage.prompt, completionTokens: usage.completion });
+    });
+    const dir = mkdtempSync(join(tmpdir(), "evals-tally-"));
+    try {
+      const prices = { inputPerMTok: 0.15, outputPerMTok: 0.6 };
+      const make = () => openAIProvider({ model: "gpt-fake", apiKey: "k", baseURL: server.baseURL, concurrency: 2, prices, ...fast });
+      // The first part asks 10 samples and stops; a fresh provider (as after a restart) resumes the run.
+      const first = await runEval({ ...spec, samples: spec.samples.slice(0, 10) }, make(), { runDir: dir });
+      const firstServed = served.length;
+      const firstInjected = injected;
+      expect(first.tally).toMatchObject({ requests: 10, retries: firstInjected, failures: 0, input_tokens: sum(served.map((u) => u.prompt)) });
+      const result = await runEval(spec, make(), { runDir: dir });
+      expect(served.length - firstServed).toBe(14);
+      const input = sum(served.map((u) => u.prompt));
+      const output = sum(served.map((u) => u.completion));
+      expect(input).toBe(sum(spec.samples.map((s) => spec.render(s)[1].content.length))); // each sample answered once
+      expect(result.tally).toEqual({ requests: 24, retries: injected, failures: 0, input_tokens: input, output_tokens: output, cost_usd: expect.any(Number) });
+      expect(result.tally.cost_usd).toBeCloseTo((input * 0.15 + output * 0.6) / 1e6, 15);
+      expect(injected).toBeGreaterThan(firstInjected);
+      expect(server.requests.length).toBe(24 + injected);
+      expect(evalResultFromJson(readFileSync(join(dir, "eval_result.json"), "utf8")).tally).toEqual(result.tally);
+      expect(readRunLog(join(dir, "results.jsonl")).parts).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("retries a reply slower than the timeout", async () => {
