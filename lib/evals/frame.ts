@@ -20,5 +20,6 @@ export function resultsFrame(result: EvalResult): pl.DataFrame {
 
 /** One string column: Evalugator also allows lists (several right answers) and probability maps here. */
 function asText(value: unknown): string | null {
-  return value === null || typeof value === "string" ? value : JSON.stringify(value);
+  if (value === null) return null;
+  return typeof value === "string" ? value : JSON.stringify(value);
 }

@@ -10,10 +10,11 @@
  *
  * Exports: Rational; Expr, evaluate, depth, operationCount, render, randomExpression, drawExpression,
  *   arithmeticProblems, lengthBucket, parseNumber, withinTolerance, arithmeticEval, topOperator, calculate (a calculator without eval);
- *   Sample (QASample | MCQuestionSample), Message, Batch, EvalSpec, SampleResult, EvalResult, contentId,
- *   qaSample, mcQuestion, makeBatch, countResults, evalResultFromJson; runEval(spec, provider, { runDir, onProgress, signal });
- *   RunLog, readRunLog; wilsonInterval, accuracyBySplit, arithmeticHeatmap; resultsFrame;
- *   Provider, GetTextRequest/Response, GetProbsRequest/Response, Tally, ProviderError, ConcurrencyLimit, withRetries,
+ *   Sample (QASample | MCQuestionSample), Message, Batch, EvalSpec, SampleResult, EvalResult (Evalugator's JSON shape,
+ *   plus our RunTally as `tally`), EvalCounts, contentId, qaSample, mcQuestion, makeBatch, countResults, requestError,
+ *   evalResultFromJson, evalResultJson; runEval(spec, provider, { runDir, onProgress, signal }) → RunResult;
+ *   RunLog, readRunLog, addTallies; wilsonInterval, accuracyBySplit, arithmeticHeatmap; resultsFrame;
+ *   Provider, GetTextRequest/Response, GetProbsRequest/Response, Tally, tallySince, ProviderError, ConcurrencyLimit, withRetries,
  *   openAIProvider, openAICompatibleProvider, anthropicProvider, courseModelProvider, courseCheckpointProvider, nextTokenProbs;
  *   defineTool, toolJsonSchema, openAITool, anthropicTool, runToolLoop, formatTranscript;
  *   startFakeApi, openAIReply, anthropicReply, apiError, unknownModel, calculatorModel;

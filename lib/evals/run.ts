@@ -33,7 +33,7 @@ export async function runEval(spec: EvalSpec, provider: Provider, options: RunOp
   const done = new Map<string, SampleResult>((log?.done ?? []).filter((r) => !requestError(r)).map((r) => [r.sample.id, r]));
   const todo = spec.samples.filter((s) => !done.has(s.id));
   // What the provider is asked from here on counts toward this run (a provider shared by two runs at once counts in both).
-  const start = provider.tally.counts();
+  const start = provider.tally.snapshot();
   const partTally = () => tallySince(provider.tally, start);
   let finished = done.size;
   try {

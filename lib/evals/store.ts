@@ -132,7 +132,7 @@ export function readRunLog(path: string): RunLogContents {
       const tally = runTallySchema.safeParse(counts);
       if (!Number.isInteger(part) || (part as number) < 1) throw new FileFormatError(path, `line ${n}: a tally line needs a part number >= 1`);
       if (!tally.success) throw new FileFormatError(path, zodLine(`line ${n}`, tally.error));
-      lastOfPart.set(part as number, tally.data);
+      lastOfPart.set(part as number, tally.data as RunTally);
       return;
     }
     const parsed = sampleResultSchema.safeParse(value);

@@ -90,8 +90,8 @@ export class Tally {
     return (this.inputTokens * this.prices.inputPerMTok + this.outputTokens * this.prices.outputPerMTok) / 1e6;
   }
 
-  /** The tally as an EvalResult stores it. */
-  counts(): RunTally {
+  /** The tally so far, as an EvalResult stores it. */
+  snapshot(): RunTally {
     return { requests: this.requests, retries: this.retries, failures: this.failures, input_tokens: this.inputTokens, output_tokens: this.outputTokens, cost_usd: this.cost };
   }
 
@@ -101,7 +101,7 @@ export class Tally {
   }
 }
 
-/** What `tally` counted since `start` (an earlier `tally.counts()`), with the cost of those tokens alone. */
+/** What `tally` counted since `start` (an earlier `tally.snapshot()`), with the cost of those tokens alone. */
 export function tallySince(tally: Tally, start: RunTally): RunTally {
   const input = tally.inputTokens - start.input_tokens;
   const output = tally.outputTokens - start.output_tokens;
