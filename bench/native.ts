@@ -14,7 +14,6 @@
  * processes on the machine spreads over all of them, and the table shows medians.
  */
 import { spawnSync } from "node:child_process";
-import { availableParallelism } from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../lib/engine/index.js";
 import { nativeAddon, nativeThreads, setNativeThreads } from "../lib/native/index.js";
@@ -136,8 +135,8 @@ async function main(): Promise<void> {
   const labels: Record<Variant, string> = {
     torch: "PyTorch (2 threads, passive)",
     torch1: "PyTorch (1 thread)",
-    native: `tfjs cpu + native (${availableParallelism()} thr)`,
-    native1: "tfjs cpu + native (1 thread)",
+    native: "tfjs cpu + native kernels",
+    native1: "tfjs cpu + native, 1 thread",
     wasm: "tfjs wasm",
     cpu: "tfjs cpu (stock JS kernels)",
   };

@@ -25,14 +25,16 @@ constexpr auto kSpin = std::chrono::microseconds(30);
 
 struct Job {
   const std::function<void(size_t, size_t)>* fn = nullptr;
-  size_t n = 0, chunks = 0;
+  size_t n = 0, chunks = 0, align = 1;
   std::atomic<size_t> next{0}, done{0};
+
+  size_t boundary(size_t c) const { return c == chunks ? n : c * n / chunks / align * align; }
 
   // Runs chunks until none are left; true when this call finished the job's last one.
   bool work() {
     bool last = false;
     for (size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
-      (*fn)(c * n / chunks, (c + 1) * n / chunks);
+      (*fn)(boundary(c), boundary(c + 1));
       last = done.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks;
     }
     return last;
@@ -155,6 +157,10 @@ void parallelFor(size_t n, size_t grain, const std::function<void(size_t, size_t
   job->fn = &fn;
   job->n = n;
   job->chunks = chunks;
+  // Elementwise loops: chunks start at multiples of 64 elements, so the elements that fall to a
+  // vectorized loop's scalar remainder are the same ones as on one thread (the two may round
+  // differently where the compiler contracts a * b + c into an fma in one and not the other).
+  job->align = grain >= 1024 ? 64 : 1;
   pool->run(job);
 }
 

@@ -13,7 +13,8 @@ int threads();
 
 // Runs fn(begin, end) over [0, n) in contiguous chunks of at least `grain` items, on up to
 // threads() threads, and returns when all are done. Fewer than 2 * grain items run inline, so a
-// small tensor never pays for waking a thread. Which thread runs a chunk varies from call to call:
+// small tensor never pays for waking a thread. With a grain of 1024 or more, chunks start at
+// multiples of 64 (some chunks may then be empty). Which thread runs a chunk varies from call to call:
 // fn must write disjoint outputs per item (or per chunk, where the caller fixed the chunking).
 void parallelFor(size_t n, size_t grain, const std::function<void(size_t, size_t)>& fn);
 
