@@ -2,6 +2,7 @@
 // Evalugator batch with a samples list) and JSONL batches; tasks found, samples read in Evalugator's
 // shape (MCQuestion and QA, string and message bodies), choices in a seeded order, replies scored,
 // bad samples named, a task still zipped pointed at the README.
+import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,8 +48,21 @@ describe("SAD loader", () => {
     expect(messages.splits).toEqual({ file: "structs/batch/test_made_up.yaml", source: "made_up", round: "2" });
     expect(Array.isArray(messages.body) && messages.body.map((m) => m.role)).toEqual(["system", "user"]);
     expect(messages.id).toBe(mcQuestion(messages.body, ["no"], ["yes"]).id); // an id left out is the content hash
-    // The samples are Evalugator's: an EvalResult of them loads as one.
     expect(Object.keys(qa)).toEqual(["id", "splits", "comments", "scores", "type", "extra_template_vars", "created_by", "body", "ideal_answers"]);
+  });
+
+  it("runs an unzipped task through a provider into an EvalResult in Evalugator's shape", async () => {
+    const task = loadSadTask(join(CLONE, "sad/stages/oversight"));
+    const dir = mkdtempSync(join(tmpdir(), "sad-run-"));
+    temp.push(dir);
+    const spec = sadEval(task, { seed: 2 });
+    const replies = new Map(task.samples.map((s) => [spec.render(s).at(-1)!.content, s.type === "QA" ? "Deployment." : `(${orderChoices(s, 2).right[0]})`]));
+    const oracle: Provider = { model: "oracle", tally: new Tally(), getText: async (r) => ({ model: "oracle", text: replies.get(r.prompt.at(-1)!.content)!, finishReason: "stop", usage: { inputTokens: 1, outputTokens: 1 } }) };
+    const result = await runEval(spec, oracle, { runDir: dir });
+    expect(result.counts).toEqual({ total_correct: 3, total_incorrect: 0, incorrect_and_unparsable: 0, incorrect_and_parsable: 0 });
+    const file = join(dir, "eval_result.json");
+    const check = execFileSync("/usr/bin/python3", ["tests/reference/evalugator_structs.py", file, "--extension", "tally"], { encoding: "utf8" }).trim();
+    expect(check).toBe(`${file}: ok 3 sample results`);
   });
 
   it("points at the unzip step for a task still zipped, and names a bad YAML batch", () => {
