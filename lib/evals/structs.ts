@@ -6,13 +6,14 @@
  *
  * The JSON of a sample, a SampleResult and an EvalResult has Evalugator's fields: the same names,
  * nesting, types and nullable/optional ones, in the order pydantic writes them, so its result files
- * and ours read alike and load into each other. Where they were read: Evalugator's structs.py
- * (Sample, QA, MCQuestion, SampleResult, SampleSetResult, EvalResult) as quoted in the course seed,
- * b-schoen/gpt_from_scratch gpt_from_scratch/evals/example_eval.ipynb, and the
- * `eval_result.model_dump_json()` Evalugator printed in that notebook's history (commit 775025f),
- * which shows the counts' keys and the eval_spec's. Ours adds one field of its own, `tally`
- * (requests, retries, tokens, cost); pydantic ignores unknown fields on load, and a plain Evalugator
- * file without it loads here too.
+ * and ours read alike and load into each other. Where they were read: the pydantic models of
+ * Evalugator's structs.py (Sample, QA, MCQuestion, SampleResult, SampleSetResult, EvalResult) as the
+ * course's seed quotes them (github.com/b-schoen/gpt_from_scratch, gpt_from_scratch/evals/
+ * example_eval.ipynb), and an `eval_result.model_dump_json(indent=2)` that Evalugator printed in an
+ * earlier version of that notebook (commit 775025f), which shows the counts' keys and the
+ * eval_spec's. Ours adds one field of its own, `tally` (requests, retries, tokens, cost): pydantic
+ * ignores fields it does not know when it loads a file, and a plain Evalugator file, without it,
+ * loads here too.
  *
  * Where ours is narrower: a SampleResult's `sample` must be there (Evalugator allows null), since
  * ids and splits come from it; samples are QA or MCQuestion (Evalugator also has bare Question,
@@ -203,7 +204,7 @@ export function requestError(result: SampleResult): string | undefined {
   return typeof other.error === "string" ? other.error : undefined;
 }
 
-// Loose objects: a field Evalugator adds later survives a load and a save, as pydantic keeps its own.
+// Loose objects: a field these schemas do not know (one a later Evalugator adds) survives a load and a save.
 const message = z.looseObject({ role: z.enum(["system", "user", "assistant"]), content: z.string() });
 const body = z.union([z.string(), z.array(message)]);
 /** A sample's fields in Evalugator's order, `type` among them; the defaults are what it writes when a field was not set. */
