@@ -1,7 +1,7 @@
 /**
  * The native kernels' buffer pool (lib/native/pool.ts): a training step's buffers come back from
  * the pool on the next step (no fresh allocations after warm-up, live tensors flat), the pool holds
- * more than the old fixed 256 MB, drops its least recently used buffers past its cap, and empties
+ * more than the old fixed 256 MB, dropout's buffers are pooled too, drops its least recently used buffers past its cap, and empties
  * when the machine runs short of memory. Skips (printing why) when the addon is not built, unless
  * COURSE_REQUIRE_NATIVE=1.
  */
@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { totalmem } from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../lib/engine/index.js";
+import { seededDropout } from "../lib/engine/random-kernels.js";
 import { GPT } from "../lib/models/gpt/index.js";
 import { nativeStatus } from "../lib/native/index.js";
 import { pooledBytes, poolStats, releasePooledBuffers, resetPoolStats, setPoolLimits } from "../lib/native/pool.js";
@@ -53,6 +54,17 @@ describeNative("native buffer pool", () => {
     expect(new Set(live).size).toBe(1);
     trainer.dispose();
     model.dispose();
+  });
+
+  it("dropout takes its output from the pool and leaves its input reusable", () => {
+    const base = tf.zeros([64 * 1024]);
+    const round = () => tf.dispose(tf.tidy(() => seededDropout(tf.add(base, 1), 0.2, 7)));
+    round();
+    resetPoolStats();
+    for (let i = 0; i < 3; i++) round();
+    expect(poolStats().misses).toBe(0);
+    expect(poolStats().hits).toBe(6); // the add's output and the dropout's, every round
+    base.dispose();
   });
 
   it("keeps more than the old 256 MB cap: a second round of 320 MB of outputs allocates nothing", () => {

@@ -15,6 +15,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { allocFloats, rawEntry, rawValuesOf } from "../native/pool.js";
+import type { CpuBackend } from "../native/tensors.js";
 
 export const dropoutKernelName = "CourseDropout";
 
@@ -93,12 +95,11 @@ const cpuDropout: tf.KernelFunc = ({ inputs, attrs, backend }) => {
   const { x } = inputs as { x: tf.TensorInfo };
   const { rate, seed } = attrs as unknown as DropoutAttrs;
   checkFloat32(x);
-  const cpu = backend as unknown as {
-    data: { get(dataId: object): { values: Float32Array } };
-    makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-  };
-  const out = new Float32Array(tf.util.sizeFromShape(x.shape));
-  applyMask(cpu.data.get(x.dataId).values, out, dropoutConstants(rate, seed));
+  const cpu = backend as unknown as CpuBackend;
+  // A pooled output, and the input read without marking its buffer escaped (lib/native/pool.ts):
+  // otherwise every dropout of a training step leaves two large buffers to the garbage collector.
+  const out = allocFloats(tf.util.sizeFromShape(x.shape));
+  applyMask(rawValuesOf(rawEntry(cpu, x.dataId)) as Float32Array, out, dropoutConstants(rate, seed));
   return cpu.makeTensorInfo(x.shape, "float32", out);
 };
 

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { GPT } from "../models/gpt/index.js";
 import type { Rng } from "../util/random.js";
+import { variableGradsFreeing } from "./backprop.js";
 import type { Gradients } from "./clip.js";
 
 /**
@@ -17,7 +18,7 @@ export function lossAndGrads(
   const names = Object.keys(model.params);
   const variables = names.map((name) => model.params[name]);
   const scale = options.lossScale ?? 1;
-  const { value, grads } = tf.variableGrads(() => {
+  const { value, grads } = variableGradsFreeing(() => {
     const { logits, loss } = model.forward(x, y, { training: options.training, rng: options.rng });
     logits.dispose();
     return scale === 1 ? loss! : tf.mul(loss!, scale);
