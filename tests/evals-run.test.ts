@@ -198,6 +198,8 @@ await runEval(spec, provider, { runDir: ${JSON.stringify(join(dir, "run"))} });
     );
     writeFileSync(join(dir, "results.jsonl"), '{"type":"header","eval_spec_id":"x","model":"oracle","created_at":"t"}\n{"input": [], "output": "", "sample": 1, "score": 0}\n');
     await expect(runEval({ ...spec, id: "x" }, oracle(spec), { runDir: dir })).rejects.toThrow(/results\.jsonl: line 2\.sample: /);
+    writeFileSync(join(dir, "results.jsonl"), '{"type":"header","eval_spec_id":"x","model":"oracle","created_at":"t"}\n{"input": [], "output": "", "sample": null, "score": 0}\n');
+    await expect(runEval({ ...spec, id: "x" }, oracle(spec), { runDir: dir })).rejects.toThrow(/results\.jsonl: line 2\.sample: a run log's results each keep their sample/);
     writeFileSync(join(dir, "results.jsonl"), '{"type":"header","eval_spec_id":"x","model":"oracle","created_at":"t"}\n{"type":"tally","part":1,"requests":-1}\n');
     await expect(runEval({ ...spec, id: "x" }, oracle(spec), { runDir: dir })).rejects.toThrow(/results\.jsonl: line 2\.requests: /);
   });
@@ -236,7 +238,12 @@ describe("EvalResult JSON", () => {
     expect(loaded.confusion_table_legend).toBe(full.confusion_table_legend);
     expect(loaded.sample_results[1]).toMatchObject({ other_output: null, output_parsed: null, output_correct: null });
     expect(loaded.sample_results[1].sample).toMatchObject({ splits: {}, comments: null, scores: {}, extra_template_vars: {}, created_by: "unknown", choices_order: null });
-    expect(Object.keys(loaded.sample_results[1].sample)).toEqual(Object.keys(full.sample_results[1].sample)); // in Evalugator's order
+    expect(Object.keys(loaded.sample_results[1].sample!)).toEqual(Object.keys(full.sample_results[1].sample)); // in Evalugator's order
+    // Evalugator allows a result with no sample (a custom eval's); our tools put it under no split.
+    const noSample = evalResultFromJson({ ...full, sample_results: [{ ...full.sample_results[0], sample: null }, full.sample_results[1]] });
+    expect(noSample.sample_results[0].sample).toBeNull();
+    expect(accuracyBySplit(noSample, "depth").map((a) => [a.split, a.n])).toEqual([["(none)", 1], ["1", 1]]);
+    expect(resultsFrame(noSample).getColumn("id").toArray()).toEqual([null, "made-up-mcq-1"]);
     // A required field missing is named.
     delete sparse.sample_results[0].score;
     expect(() => evalResultFromJson(sparse, "sparse.json")).toThrow(/^sparse\.json\.sample_results\.0\.score: /);

@@ -3,18 +3,19 @@ import pl from "nodejs-polars";
 import type { EvalResult } from "./structs.js";
 
 export function resultsFrame(result: EvalResult): pl.DataFrame {
-  const splitNames = [...new Set(result.sample_results.flatMap((r) => Object.keys(r.sample.splits)))].sort();
+  const splitsOf = (r: EvalResult["sample_results"][number]) => r.sample?.splits ?? {};
+  const splitNames = [...new Set(result.sample_results.flatMap((r) => Object.keys(splitsOf(r))))].sort();
   const column = <T>(f: (r: EvalResult["sample_results"][number]) => T) => result.sample_results.map(f);
   const columns: Record<string, unknown[]> = {
-    id: column((r) => r.sample.id),
-    type: column((r) => r.sample.type),
+    id: column((r) => r.sample?.id ?? null),
+    type: column((r) => r.sample?.type ?? null),
     output: column((r) => asText(r.output)),
     output_parsed: column((r) => r.output_parsed),
     output_correct: column((r) => asText(r.output_correct)),
     score: column((r) => r.score),
     unparsed: column((r) => r.output_parsed === null),
   };
-  for (const name of splitNames) columns[`split_${name}`] = column((r) => r.sample.splits[name] ?? null);
+  for (const name of splitNames) columns[`split_${name}`] = column((r) => splitsOf(r)[name] ?? null);
   return pl.DataFrame(columns);
 }
 

@@ -9,13 +9,13 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../io/index.js";
 import { tallySince, type Provider } from "./providers/provider.js";
 import { RunLog, addTallies } from "./store.js";
-import { contentId, countResults, requestError, CONFUSION_TABLE_LEGEND, type EvalCounts, type EvalResult, type EvalSpec, type RunTally, type Sample, type SampleResult } from "./structs.js";
+import { contentId, countResults, requestError, CONFUSION_TABLE_LEGEND, type EvalCounts, type EvalResult, type EvalSpec, type RunSampleResult, type RunTally, type Sample, type SampleResult } from "./structs.js";
 
 export interface RunOptions {
   /** Folder for results.jsonl (resume) and eval_result.json; without it the run is in memory only. */
   runDir?: string;
   /** Called after each sample with the number done and the total. */
-  onProgress?(done: number, total: number, result: SampleResult): void;
+  onProgress?(done: number, total: number, result: RunSampleResult): void;
   /** Stop early (finished samples stay logged; the promise rejects with the abort reason). */
   signal?: AbortSignal;
   createdBy?: string;
@@ -25,12 +25,12 @@ export interface RunOptions {
 }
 
 /** An EvalResult as runEval makes it: counts and tally always there. */
-export type RunResult = EvalResult & { counts: EvalCounts; tally: RunTally };
+export type RunResult = Omit<EvalResult, "counts" | "tally" | "sample_results"> & { counts: EvalCounts; tally: RunTally; sample_results: RunSampleResult[] };
 
 export async function runEval(spec: EvalSpec, provider: Provider, options: RunOptions = {}): Promise<RunResult> {
   const log = options.runDir ? RunLog.open(options.runDir, spec.id, provider.model) : null;
   // A sample whose request failed last time is asked again.
-  const done = new Map<string, SampleResult>((log?.done ?? []).filter((r) => !requestError(r)).map((r) => [r.sample.id, r]));
+  const done = new Map<string, RunSampleResult>((log?.done ?? []).filter((r) => !requestError(r)).map((r) => [r.sample.id, r]));
   const todo = spec.samples.filter((s) => !done.has(s.id));
   // What the provider is asked from here on counts toward this run (a provider shared by two runs at once counts in both).
   const start = provider.tally.snapshot();
@@ -79,7 +79,7 @@ export function evalResultJson(result: EvalResult): string {
   return JSON.stringify(result, null, 2);
 }
 
-async function runSample(spec: EvalSpec, provider: Provider, sample: Sample, options: RunOptions): Promise<SampleResult> {
+async function runSample(spec: EvalSpec, provider: Provider, sample: Sample, options: RunOptions): Promise<RunSampleResult> {
   const input = spec.render(sample);
   const correct = spec.correctOutput(sample);
   try {
@@ -93,6 +93,6 @@ async function runSample(spec: EvalSpec, provider: Provider, sample: Sample, opt
 }
 
 /** A SampleResult with its fields in Evalugator's order. */
-function sampleResult(input: SampleResult["input"], other: SampleResult["other_output"], output: string, parsed: string | null, correct: string, sample: Sample, score: number): SampleResult {
+function sampleResult(input: SampleResult["input"], other: SampleResult["other_output"], output: string, parsed: string | null, correct: string, sample: Sample, score: number): RunSampleResult {
   return { input, other_output: other, output, output_parsed: parsed, output_correct: correct, sample, score };
 }

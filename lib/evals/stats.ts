@@ -33,7 +33,7 @@ export interface SplitAccuracy {
 export function accuracyBySplit(result: EvalResult | SampleResult[], split: string): SplitAccuracy[] {
   const groups = new Map<string, SampleResult[]>();
   for (const r of resultsOf(result)) {
-    const key = r.sample.splits[split] ?? "(none)";
+    const key = splitOf(r, split) ?? "(none)";
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push(r);
   }
@@ -62,8 +62,8 @@ export interface ArithmeticHeatmapOptions {
 export function arithmeticHeatmap(result: EvalResult | SampleResult[], options: ArithmeticHeatmapOptions = {}): Figure {
   const by = options.columns ?? "length";
   const rs = resultsOf(result);
-  const depths = [...new Set(rs.map((r) => r.sample.splits.depth))].sort(naturalCompare);
-  const present = new Set(rs.map((r) => r.sample.splits[by]));
+  const depths = [...new Set(rs.map((r) => splitOf(r, "depth")))].filter((d): d is string => d !== undefined).sort(naturalCompare);
+  const present = new Set(rs.map((r) => splitOf(r, by)).filter((c): c is string => c !== undefined));
   const columns = by === "length" ? LENGTH_BUCKETS.filter((c) => present.has(c)) : [...present].sort();
   const z: number[][] = [];
   const text: string[][] = [];
@@ -71,7 +71,7 @@ export function arithmeticHeatmap(result: EvalResult | SampleResult[], options: 
     const row: number[] = [];
     const rowText: string[] = [];
     for (const c of columns) {
-      const cell = rs.filter((r) => r.sample.splits.depth === d && r.sample.splits[by] === c);
+      const cell = rs.filter((r) => splitOf(r, "depth") === d && splitOf(r, by) === c);
       const correct = cell.filter((r) => r.score === 1).length;
       row.push(cell.length ? correct / cell.length : NaN);
       rowText.push(cell.length ? `${Math.round((100 * correct) / cell.length)}%<br>n=${cell.length}` : "");
@@ -89,6 +89,11 @@ export function arithmeticHeatmap(result: EvalResult | SampleResult[], options: 
 
 function resultsOf(result: EvalResult | SampleResult[]): SampleResult[] {
   return Array.isArray(result) ? result : result.sample_results;
+}
+
+/** A result's value of one split; undefined without it (or without a sample, which Evalugator allows). */
+function splitOf(result: SampleResult, split: string): string | undefined {
+  return result.sample?.splits[split];
 }
 
 function naturalCompare(a: string, b: string): number {

@@ -10,7 +10,7 @@
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { FileFormatError } from "../io/index.js";
-import { runTallySchema, sampleResultSchema, zodLine, type RunTally, type SampleResult } from "./structs.js";
+import { runTallySchema, sampleResultSchema, zodLine, type RunSampleResult, type RunTally } from "./structs.js";
 
 export interface RunHeader {
   type: "header";
@@ -34,7 +34,7 @@ export class RunLog {
     path: string,
     fd: number,
     readonly header: RunHeader,
-    readonly done: SampleResult[],
+    readonly done: RunSampleResult[],
     /** The tally of the parts before this one, summed; null for a new run. */
     readonly earlierTally: RunTally | null,
     /** This part's number (1 for a new run). */
@@ -68,7 +68,7 @@ export class RunLog {
   }
 
   /** Log a scored sample and this part's tally after it. */
-  append(result: SampleResult, tally: RunTally): void {
+  append(result: RunSampleResult, tally: RunTally): void {
     if (this.closed) return; // a request that finished after the run stopped
     writeSync(this.fd, JSON.stringify(result) + "\n" + this.tallyLine(tally));
   }
@@ -103,7 +103,7 @@ export function addTallies(a: RunTally | null, b: RunTally): RunTally {
 
 export interface RunLogContents {
   header: RunHeader;
-  results: SampleResult[];
+  results: RunSampleResult[];
   /** The last tally line of each part, summed; null where the log has none (a log written before tallies were kept). */
   tally: RunTally | null;
   /** The highest part number in the log (0 without tally lines). */
@@ -122,7 +122,7 @@ export function readRunLog(path: string): RunLogContents {
   if (header.type !== "header" || typeof header.eval_spec_id !== "string" || typeof header.model !== "string") {
     throw new FileFormatError(path, "line 1 is not a run header");
   }
-  const byId = new Map<string, SampleResult>();
+  const byId = new Map<string, RunSampleResult>();
   const lastOfPart = new Map<number, RunTally>();
   lines.slice(1).forEach((line, i) => {
     const n = i + 2;
@@ -137,7 +137,8 @@ export function readRunLog(path: string): RunLogContents {
     }
     const parsed = sampleResultSchema.safeParse(value);
     if (!parsed.success) throw new FileFormatError(path, zodLine(`line ${n}`, parsed.error));
-    const result = parsed.data as SampleResult;
+    const result = parsed.data as RunSampleResult;
+    if (!result.sample) throw new FileFormatError(path, `line ${n}.sample: a run log's results each keep their sample (it is what the run resumes by)`);
     byId.set(result.sample.id, result); // a sample retried after a failed request: the later line wins
   });
   const tally = [...lastOfPart.values()].reduce<RunTally | null>((sum, t) => addTallies(sum, t), null);

@@ -15,9 +15,8 @@
  * ignores fields it does not know when it loads a file, and a plain Evalugator file, without it,
  * loads here too.
  *
- * Where ours is narrower: a SampleResult's `sample` must be there (Evalugator allows null), since
- * ids and splits come from it; samples are QA or MCQuestion (Evalugator also has bare Question,
- * Sample and Custom types). Better than the original where its TODOs pointed: a sample's id is a
+ * Where ours is narrower: samples are QA or MCQuestion (Evalugator also has bare Question, Sample
+ * and Custom types). Better than the original where its TODOs pointed: a sample's id is a
  * hash of its content (the same question always has the same id, so runs resume and results join
  * across runs), and a reply that cannot be parsed is scored 0 and counted as unparsable instead of
  * being dropped.
@@ -95,9 +94,13 @@ export interface SampleResult {
   output: string | unknown[] | Record<string, number>;
   output_parsed: string | null;
   output_correct: string | string[] | null;
-  sample: Sample;
+  /** Null where Evalugator's eval had no sample to keep (ours always have one: see RunSampleResult). */
+  sample: Sample | null;
   score: number;
 }
+
+/** A SampleResult of our own runs, whose sample is always there (its id is what a run resumes by). */
+export type RunSampleResult = SampleResult & { sample: Sample };
 
 /** Evalugator's counts, as its summary writes them: total_incorrect is the two incorrect kinds together. */
 export interface EvalCounts {
@@ -237,7 +240,7 @@ export const sampleResultSchema = z.looseObject({
   output: z.union([z.string(), z.array(z.unknown()), z.record(z.string(), z.number())]),
   output_parsed: z.string().nullable().default(null),
   output_correct: z.union([z.string(), z.array(z.string())]).nullable().default(null),
-  sample: sampleSchema,
+  sample: sampleSchema.nullable(),
   score: z.number().min(0).max(1),
 });
 const count = z.number().int().min(0);
