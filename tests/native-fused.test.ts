@@ -122,6 +122,30 @@ describeNative("fused native ops", () => {
     });
   }
 
+  it("attention keeps B·nHead·T·2 floats for its backward pass, not the B·nHead·T·T weights", () => {
+    const [B, T, nHead, C] = [2, 24, 3, 12];
+    const qkv = random([B * T, 3 * C], 1) as tf.Tensor2D;
+    const dy = random([B * T, C]);
+    // What the tape holds between forward and backward: the bytes that came alive in the forward
+    // pass, less its output and the saved input (a clone: tf.memory counts its bytes again, but it
+    // shares the input's buffer).
+    let kept = 0;
+    tf.grad((x: tf.Tensor) => {
+      const before = tf.memory().numBytes;
+      const y = fusedCausalSelfAttention(x as tf.Tensor2D, B, T, nHead)!;
+      kept = tf.memory().numBytes - before - y.size * 4 - x.size * 4;
+      return tf.sum(tf.mul(y, dy));
+    })(qkv);
+    expect(kept).toBe(B * nHead * T * 2 * 4);
+    const { numTensors } = tf.memory();
+    // The heads run in parallel on the pool with their own scratch, and recompute the weights.
+    const grad = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(fusedCausalSelfAttention(x as tf.Tensor2D, B, T, nHead)!, dy)))(qkv);
+    const gradRef = stock(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(attentionComposite(x as tf.Tensor2D, B, T, nHead), dy)))(qkv));
+    expectClose(grad, gradRef);
+    tf.dispose([grad, gradRef]);
+    expect(tf.memory().numTensors).toBe(numTensors);
+  });
+
   it("leak no tensors across forward and backward passes", () => {
     const qkv = random([2 * 8, 3 * 16]) as tf.Tensor2D;
     const variable = tf.variable(random([48], 1));
