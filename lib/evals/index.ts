@@ -12,7 +12,7 @@
  *   arithmeticProblems, lengthBucket, parseNumber, withinTolerance, arithmeticEval, topOperator, calculate (a calculator without eval);
  *   Sample (QASample | MCQuestionSample), Message, Batch, EvalSpec, SampleResult, EvalResult (Evalugator's JSON shape,
  *   plus our RunTally as `tally`), EvalCounts, contentId, qaSample, mcQuestion, makeBatch, countResults, requestError,
- *   evalResultFromJson, evalResultJson; runEval(spec, provider, { runDir, onProgress, signal }) → RunResult;
+ *   evalResultFromJson, evalResultJson; runEval(spec, provider, { runDir, onProgress, signal }) → RunResult (RunSampleResult each);
  *   RunLog, readRunLog, addTallies; wilsonInterval, accuracyBySplit, arithmeticHeatmap; resultsFrame;
  *   Provider, GetTextRequest/Response, GetProbsRequest/Response, Tally, tallySince, ProviderError, ConcurrencyLimit, withRetries,
  *   openAIProvider, openAICompatibleProvider, anthropicProvider, courseModelProvider, courseCheckpointProvider, nextTokenProbs;
