@@ -61,8 +61,9 @@ interface Measured {
   /** Ours only: the buffer pool over the timed steps, and live tensors after each step. */
   pool?: { hits: number; misses: number; missBytes: number; peakPooledBytes: number };
   numTensors?: number[];
-  /** GPT-2 sampling: ms per new token after the first. */
+  /** GPT-2 sampling: wall and CPU ms per new token after the first. */
   sampleMsPerToken?: number;
+  sampleCpuMsPerToken?: number;
 }
 
 interface Plan {
@@ -135,10 +136,10 @@ function measure(side: "ours" | "torch", job: Job, n: number): Measured | string
   const forward = spawnJson("/usr/bin/python3", ["bench/torch_cpu.py", "gpt2", JSON.stringify({ t: job.t }), ...counts], env);
   if (typeof forward === "string") return forward;
   const sampled = spawnJson("/usr/bin/python3", ["bench/torch_gpt2_sample.py", "--contexts", String(job.prompt), "--tokens", String(job.sampleTokens),
-    "--uncached-tokens", "2", "--threads", String(n)], env) as unknown as { runs: { cache: boolean; tokensPerS: number }[] } | string;
+    "--uncached-tokens", "2", "--threads", String(n)], env) as unknown as { runs: { cache: boolean; tokensPerS: number; cpuMsPerToken: number }[] } | string;
   if (typeof sampled === "string") return sampled;
   const cached = sampled.runs.find((r) => r.cache)!;
-  return { ...forward, sampleMsPerToken: 1000 / cached.tokensPerS };
+  return { ...forward, sampleMsPerToken: 1000 / cached.tokensPerS, sampleCpuMsPerToken: cached.cpuMsPerToken };
 }
 
 function spawnJson(command: string, args: string[], env: NodeJS.ProcessEnv): Measured | string {
@@ -194,6 +195,7 @@ async function ours(job: Job): Promise<Measured> {
     await timeSampling(model, prompt(8), 4, true); // warm-up
     const run = await timeSampling(model, prompt(job.prompt), job.sampleTokens, true);
     out.sampleMsPerToken = 1000 / run.tokensPerS;
+    out.sampleCpuMsPerToken = run.cpuMsPerToken;
   }
   out.peakRssBytes = peakRss();
   return out;
@@ -233,21 +235,25 @@ function report(jobs: Plan, rows: Row[], counts: number[], results: Map<string, 
   };
   const goal: Record<string, string> = { nano: "≤ 0.8", baby: "≤ 0.9", babyRss: "≤ 1.1", forward: "≤ 1.0", sample: "≤ 1.0" };
   console.log("\nOurs against PyTorch at the same thread count (ratio: ours / PyTorch; lower is better)");
-  line(["work", "threads", "ours", "PyTorch", "ratio", "goal", "k"]);
+  // CPU time (all threads) beside wall time: other load on a shared machine disturbs it less.
+  line(["work", "threads", "ours", "PyTorch", "ratio", "goal", "k", "ours cpu", "torch cpu", "cpu ratio"]);
   for (const n of counts) {
     for (const row of rows) {
       const r = results.get(`${row}@${n}`)!;
-      const k = String(num(r.ours, (m) => m.ms.length) ?? "-");
-      const cell = (key: string, of: (m: Measured) => number | undefined, digits = 1) => {
+      const steps = String(num(r.ours, (m) => m.ms.length) ?? "-");
+      const cell = (key: string, of: (m: Measured) => number | undefined, digits = 1, k = steps, cpu?: (m: Measured) => number) => {
         const [a, b] = [num(r.ours, of), num(r.torch, of)];
-        line([label[key], String(n), fmt(a, digits), fmt(b, digits), fmt(a !== undefined && b !== undefined ? a / b : undefined, 2), goal[key], k]);
+        const [ca, cb] = cpu ? [num(r.ours, cpu), num(r.torch, cpu)] : [undefined, undefined];
+        const ratio = (x?: number, y?: number) => fmt(x !== undefined && y !== undefined ? x / y : undefined, 2);
+        line([label[key], String(n), fmt(a, digits), fmt(b, digits), ratio(a, b), goal[key], k, fmt(ca, 0), fmt(cb, 0), ratio(ca, cb)]);
       };
+      const cpuMs = (m: Measured) => median(m.cpuMs);
       if (row === "gpt2") {
-        cell("forward", (m) => median(m.ms));
-        cell("sample", (m) => m.sampleMsPerToken);
+        cell("forward", (m) => median(m.ms), 1, steps, cpuMs);
+        cell("sample", (m) => m.sampleMsPerToken, 1, `${gpt2.sampleTokens - 1} tok`, (m) => m.sampleCpuMsPerToken ?? NaN);
       } else {
-        cell(row, (m) => median(m.ms));
-        if (row === "baby") cell("babyRss", (m) => m.peakRssBytes / GiB, 2);
+        cell(row, (m) => median(m.ms), 1, steps, cpuMs);
+        if (row === "baby") cell("babyRss", (m) => m.peakRssBytes / GiB, 2, "-");
       }
     }
   }
