@@ -17,12 +17,11 @@ size_t rowGrain(size_t cols) { return std::max<size_t>(1, kGrain / std::max<size
 
 }  // namespace
 
-void adamW(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
-           size_t n, float beta1, float beta2, float eps, float decay, float stepSize,
-           float invSqrtCorrection2, float gradScale) {
-  const float c1 = (1.0f - beta1) * gradScale;
-  const float c2 = (1.0f - beta2) * gradScale * gradScale;
-  parallelFor(n, kGrain, [&](size_t i0, size_t i1) {
+namespace {
+
+void adamWRange(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
+                size_t i0, size_t i1, float beta1, float beta2, float eps, float decay, float stepSize,
+                float invSqrtCorrection2, float c1, float c2) {
   for (size_t i = i0; i < i1; i++) {
     const float gi = g[i];
     const float mi = beta1 * m[i] + c1 * gi;
@@ -32,28 +31,40 @@ void adamW(float* __restrict p, float* __restrict m, float* __restrict v, const 
     const float denom = std::sqrt(vi) * invSqrtCorrection2 + eps;
     p[i] = p[i] * decay - stepSize * (mi / denom);
   }
+}
+
+}  // namespace
+
+// (The loop is a function of its own: through the lambda's captured pointers the compiler loses
+// __restrict and does not vectorize it.)
+void adamW(float* p, float* m, float* v, const float* g, size_t n, float beta1, float beta2, float eps,
+           float decay, float stepSize, float invSqrtCorrection2, float gradScale) {
+  const float c1 = (1.0f - beta1) * gradScale;
+  const float c2 = (1.0f - beta2) * gradScale * gradScale;
+  parallelFor(n, kGrain, [&](size_t i0, size_t i1) {
+    adamWRange(p, m, v, g, i0, i1, beta1, beta2, eps, decay, stepSize, invSqrtCorrection2, c1, c2);
   });
 }
 
 void layerNormForward(const float* x, const float* gain, float* y, float* mean, float* rstd,
                       size_t rows, size_t cols, float eps) {
   parallelFor(rows, rowGrain(cols), [&](size_t r0, size_t r1) {
-  for (size_t r = r0; r < r1; r++) {
-    const float* __restrict xr = x + r * cols;
-    float* __restrict yr = y + r * cols;
-    double sum = 0;
-    for (size_t j = 0; j < cols; j++) sum += xr[j];
-    const float mu = float(sum / double(cols));
-    double sq = 0;
-    for (size_t j = 0; j < cols; j++) {
-      const float d = xr[j] - mu;
-      sq += double(d) * d;
+    for (size_t r = r0; r < r1; r++) {
+      const float* __restrict xr = x + r * cols;
+      float* __restrict yr = y + r * cols;
+      double sum = 0;
+      for (size_t j = 0; j < cols; j++) sum += xr[j];
+      const float mu = float(sum / double(cols));
+      double sq = 0;
+      for (size_t j = 0; j < cols; j++) {
+        const float d = xr[j] - mu;
+        sq += double(d) * d;
+      }
+      const float rs = 1.0f / std::sqrt(float(sq / double(cols)) + eps);
+      for (size_t j = 0; j < cols; j++) yr[j] = (xr[j] - mu) * rs * gain[j];
+      mean[r] = mu;
+      rstd[r] = rs;
     }
-    const float rs = 1.0f / std::sqrt(float(sq / double(cols)) + eps);
-    for (size_t j = 0; j < cols; j++) yr[j] = (xr[j] - mu) * rs * gain[j];
-    mean[r] = mu;
-    rstd[r] = rs;
-  }
   });
 }
 
