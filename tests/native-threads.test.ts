@@ -164,7 +164,7 @@ describeNative("native kernels on 1, 2, 3 and 4 threads", () => {
     });
 
     it("attention, all 12 (batch, head) pairs", () => {
-      const [B, T, H, C] = [3, 37, 4, 64];
+      const [B, T, H, C] = [3, 100, 4, 64];
       const hs = C / H, qkv = inputs.qkv as Float32Array;
       const y = new Float64Array(B * T * C);
       for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) {

@@ -6,6 +6,7 @@
 // attention weights are not kept for the backward pass (B * nHead * T * T floats per layer, 100 MB
 // for baby GPT): only each row's max and 1 / sum of exponentials, from which the backward pass
 // recomputes the same weights bit for bit (one more T x T x headSize product per pair).
+#include <algorithm>
 #include <cmath>
 #include <vector>
 #include "fastmath.h"
@@ -27,12 +28,23 @@ struct SingleThreadedBlas {
   }
 };
 
+// Causal products in row blocks of kRows: queries [i0, i0 + rows) only meet keys [0, i0 + rows),
+// so about half of each T x T product is never computed (5/8 of it for T = 256).
+constexpr int kRows = 64;
+
+template <class F>
+void forEachRowBlock(int T, F f) {
+  for (int i0 = 0; i0 < T; i0 += kRows) f(i0, std::min(kRows, T - i0));
+}
+
 // p = scale * q k^T over a head's rows, then exp(p - rowMax) / rowSum on and below the diagonal
 // and 0 above it. The forward pass writes each row's max and 1 / sum to rowStats; the backward
 // pass passes them back as `known`, and gets the forward pass's weights exactly.
 void causalProbs(const float* q, const float* k, int ld, int T, int hs, float scale, float* p, const float* known,
                  float* rowStats) {
-  gemm(false, true, T, T, hs, scale, q, ld, k, ld, p, T);
+  forEachRowBlock(T, [&](int i0, int rows) {
+    gemm(false, true, rows, i0 + rows, hs, scale, q + size_t(i0) * ld, ld, k, ld, p + size_t(i0) * T, T);
+  });
   for (int i = 0; i < T; i++) {
     float* row = p + size_t(i) * T;
     float m, inv;
@@ -57,6 +69,23 @@ void causalProbs(const float* q, const float* k, int ld, int T, int hs, float sc
   }
 }
 
+// out[i0 : i0 + rows] = m[i0 : i0 + rows, 0 : i0 + rows] x b[0 : i0 + rows], m lower triangular
+// (T x T, row-major), b and out with leading dimensions ldb and ldo.
+void lowerTimes(const float* m, int T, const float* b, int ldb, float* out, int ldo, int hs) {
+  forEachRowBlock(T, [&](int i0, int rows) {
+    gemm(false, false, rows, hs, i0 + rows, 1.0f, m + size_t(i0) * T, T, b, ldb, out + size_t(i0) * ldo, ldo);
+  });
+}
+
+// out[j0 : j0 + cols] = m[j0 : T, j0 : j0 + cols]^T x b[j0 : T], m lower triangular: row i of m
+// has nothing in columns past i, so the transposed product starts at row j0.
+void lowerTransposedTimes(const float* m, int T, const float* b, int ldb, float* out, int ldo, int hs) {
+  forEachRowBlock(T, [&](int j0, int cols) {
+    gemm(true, false, cols, hs, T - j0, 1.0f, m + size_t(j0) * T + j0, T, b + size_t(j0) * ldb, ldb,
+         out + size_t(j0) * ldo, ldo);
+  });
+}
+
 }  // namespace
 
 void causalAttentionForward(const float* qkv, float* y, float* stats, int B, int T, int nHead, int C,
@@ -69,7 +98,7 @@ void causalAttentionForward(const float* qkv, float* y, float* stats, int B, int
       const int b = int(task / nHead), h = int(task % nHead);
       const float* q = qkv + size_t(b) * T * ld + h * hs;
       causalProbs(q, q + C, ld, T, hs, scale, p.data(), nullptr, stats + task * 2 * T);
-      gemm(false, false, T, hs, T, 1.0f, p.data(), T, q + 2 * C, ld, y + size_t(b) * T * C + h * hs, C);
+      lowerTimes(p.data(), T, q + 2 * C, ld, y + size_t(b) * T * C + h * hs, C, hs);
     }
   });
 }
@@ -91,8 +120,10 @@ void causalAttentionBackward(const float* dy, const float* qkv, const float* sta
       float* dk = dq + C;
       float* dv = dq + 2 * C;
       causalProbs(q, k, ld, T, hs, scale, p.data(), stats + task * 2 * T, nullptr);
-      gemm(false, true, T, T, hs, 1.0f, g, C, v, ld, dp.data(), T);  // dP = dY V^T
-      gemm(true, false, T, hs, T, 1.0f, p.data(), T, g, C, dv, ld);  // dV = P^T dY
+      forEachRowBlock(T, [&](int i0, int rows) {  // dP = dY V^T, on and below the diagonal blocks
+        gemm(false, true, rows, i0 + rows, hs, 1.0f, g + size_t(i0) * C, C, v, ld, dp.data() + size_t(i0) * T, T);
+      });
+      lowerTransposedTimes(p.data(), T, g, C, dv, ld, hs);  // dV = P^T dY
       // softmax backward, in place in dp: dS = P (dP - rowsum(dP P)) * scale
       for (int i = 0; i < T; i++) {
         const float* pr = p.data() + size_t(i) * T;
@@ -103,8 +134,8 @@ void causalAttentionBackward(const float* dy, const float* qkv, const float* sta
         for (int j = 0; j <= i; j++) dr[j] = pr[j] * (dr[j] - d) * scale;
         for (int j = i + 1; j < T; j++) dr[j] = 0.0f;
       }
-      gemm(false, false, T, hs, T, 1.0f, dp.data(), T, k, ld, dq, ld);  // dQ = dS K
-      gemm(true, false, T, hs, T, 1.0f, dp.data(), T, q, ld, dk, ld);   // dK = dS^T Q
+      lowerTimes(dp.data(), T, k, ld, dq, ld, hs);            // dQ = dS K
+      lowerTransposedTimes(dp.data(), T, q, ld, dk, ld, hs);  // dK = dS^T Q
     }
   });
 }

@@ -47,8 +47,8 @@ export function caseInputs(): CaseInputs {
     ln: normal(3001 * 385),
     lnGain: normal(385),
     lnDy: normal(3001 * 385),
-    qkv: normal(3 * 37 * 3 * 64),
-    attnDy: normal(3 * 37 * 64),
+    qkv: normal(3 * 100 * 3 * 64),
+    attnDy: normal(3 * 100 * 64),
     p: normal(100_003),
     m: normal(100_003),
     v: Float32Array.from({ length: 100_003 }, () => rng.random()),
@@ -106,14 +106,14 @@ export function threadCases(inputs: CaseInputs): ThreadCase[] {
     { name: "gelu grad", run: (x) => { const o = out(n); x.geluGrad(f("b"), f("a"), o); return [o]; } },
     {
       name: "attention",
-      run: (x) => { const [y, stats] = [out(3 * 37 * 64), out(3 * 4 * 37 * 2)]; x.attention(f("qkv"), y, stats, 3, 37, 4, 64, 0.25); return [y, stats]; },
+      run: (x) => { const [y, stats] = [out(3 * 100 * 64), out(3 * 4 * 100 * 2)]; x.attention(f("qkv"), y, stats, 3, 100, 4, 64, 0.25); return [y, stats]; },
     },
     {
       name: "attention grad",
       run: (x) => {
-        const [y, stats, dqkv] = [out(3 * 37 * 64), out(3 * 4 * 37 * 2), out(3 * 37 * 3 * 64)];
-        x.attention(f("qkv"), y, stats, 3, 37, 4, 64, 0.25);
-        x.attentionGrad(f("attnDy"), f("qkv"), stats, dqkv, 3, 37, 4, 64, 0.25);
+        const [y, stats, dqkv] = [out(3 * 100 * 64), out(3 * 4 * 100 * 2), out(3 * 100 * 3 * 64)];
+        x.attention(f("qkv"), y, stats, 3, 100, 4, 64, 0.25);
+        x.attentionGrad(f("attnDy"), f("qkv"), stats, dqkv, 3, 100, 4, 64, 0.25);
         return [dqkv];
       },
     },
