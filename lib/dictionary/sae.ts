@@ -53,7 +53,22 @@ export interface SaeOutput {
   /** Mean over the batch of ‖x − x̂‖². */
   mseLoss: tf.Scalar;
   sparsityLoss: tf.Scalar;
+  /** The AuxK loss (0 unless `aux` was given). */
+  auxLoss: tf.Scalar;
   loss: tf.Scalar;
+}
+
+/**
+ * AuxK (Gao et al. 2024, "Scaling and evaluating sparse autoencoders"): the dead features' `k` largest
+ * pre-activations must reconstruct what the live ones missed, x − x̂, which gives dead features a
+ * gradient toward the data they could explain.
+ */
+export interface AuxKOptions {
+  /** 1 for a dead feature, 0 for a live one (d_sae). */
+  dead: tf.Tensor1D;
+  deadCount: number;
+  k: number;
+  coefficient: number;
 }
 
 /** customGrad's parameter type (its inputs are typed as a loose rest list). */
@@ -95,6 +110,12 @@ function stepCount(z: tf.Tensor2D, theta: tf.Tensor1D, bandwidth: number): tf.Te
     };
   }) as unknown as CustomGradient);
   return f(z, theta);
+}
+
+/** x itself, through which no gradient flows (tfjs has no stop_gradient). */
+function detach(x: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad(((xIn: tf.Tensor) => ({ value: tf.clone(xIn), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as unknown as CustomGradient);
+  return f(x);
 }
 
 /**
@@ -187,7 +208,7 @@ export class SparseAutoencoder {
   }
 
   /** Everything the training step needs (inside a tidy or variableGrads). */
-  forward(x: tf.Tensor2D, training = false): SaeOutput {
+  forward(x: tf.Tensor2D, training = false, aux?: AuxKOptions): SaeOutput {
     const featureActs = this.encode(x, training);
     const reconstruction = this.decode(featureActs);
     const mseLoss = tf.mean(tf.sum(tf.square(tf.sub(reconstruction, x)), 1)) as tf.Scalar;
@@ -200,7 +221,19 @@ export class SparseAutoencoder {
       const count = stepCount(this.preActs(x), tf.exp(this.params.log_threshold) as tf.Tensor1D, bandwidth);
       sparsityLoss = tf.mul(sparsityCoefficient, tf.mean(tf.sum(count, 1))) as tf.Scalar;
     }
-    return { featureActs, reconstruction, mseLoss, sparsityLoss, loss: tf.add(mseLoss, sparsityLoss) as tf.Scalar };
+    const auxLoss = aux && aux.deadCount > 0 && aux.coefficient > 0 ? this.auxKLoss(x, reconstruction, aux) : tf.scalar(0);
+    return { featureActs, reconstruction, mseLoss, sparsityLoss, auxLoss, loss: tf.addN([mseLoss, sparsityLoss, auxLoss]) as tf.Scalar };
+  }
+
+  /** coefficient · min(dead/k, 1) · mean ‖(x − x̂) − top-k of the dead features' pre-activations · W_dec‖². */
+  private auxKLoss(x: tf.Tensor2D, reconstruction: tf.Tensor2D, aux: AuxKOptions): tf.Scalar {
+    const k = Math.min(aux.k, aux.deadCount);
+    const z = this.preActs(x);
+    const deadOnly = tf.where(tf.cast(aux.dead, "bool"), z, tf.fill(z.shape, -Infinity)) as tf.Tensor2D;
+    const residual = detach(tf.sub(x, reconstruction));
+    const explained = tf.matMul(keepLargest(deadOnly, k, false), this.params.W_dec);
+    const loss = tf.mean(tf.sum(tf.square(tf.sub(explained, residual)), 1));
+    return tf.mul(aux.coefficient * Math.min(aux.deadCount / aux.k, 1), loss) as tf.Scalar;
   }
 
   /** Track batchtopk's inference threshold from a training batch's activations. */
@@ -214,6 +247,17 @@ export class SparseAutoencoder {
     if (!Number.isFinite(value)) return;
     this.thresholdSteps += 1;
     this.batchThreshold += (value - this.batchThreshold) / Math.min(this.thresholdSteps, 100);
+  }
+
+  /**
+   * The decoder's gradient without its component along each (unit) decoder row, which a
+   * renormalisation would undo anyway and which otherwise skews Adam's per-entry step sizes.
+   */
+  tangentDecoderGradient(grad: tf.Tensor): tf.Tensor2D {
+    return tf.tidy(() => {
+      const W = this.params.W_dec;
+      return tf.sub(grad, tf.mul(tf.sum(tf.mul(grad, W), 1, true), W)) as tf.Tensor2D;
+    });
   }
 
   /** Scale each decoder row to unit norm. */

@@ -7,10 +7,12 @@
  * A BatchTopK SAE is saved as SAELens saves one for inference: a JumpReLU with its one threshold.
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { getHFHubCachePath } from "@huggingface/hub";
 import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
 import { FileFormatError, asFloat32, loadSafetensors, saveSafetensors, writeFileAtomic } from "../io/index.js";
+import { cachedHubFile } from "../models/gpt/pretrained.js";
 import { SparseAutoencoder, type SaeArchitecture } from "./sae.js";
 
 /** Where the SAE reads from in the model (free-form; SAELens's names). */
@@ -127,4 +129,19 @@ export function loadSaeLens(dir: string): { sae: SparseAutoencoder; origin: SaeO
     if (values.threshold) sae.params.log_threshold.assign(tf.log(tf.tensor1d(values.threshold)));
   });
   return { sae, origin: { modelName: cfg.model_name, hookName: cfg.hook_name, hookLayer: cfg.hook_layer } };
+}
+
+/** jbloom's residual-stream SAEs for GPT-2 small in SAELens's layout, one folder per hook. */
+export const GPT2_SMALL_SAE_REPO = "jbloom/GPT2-Small-SAEs-Reformatted";
+
+/**
+ * A local SAELens folder for GPT-2 small, without downloading: COURSE_GPT2_SAE (a folder) if set,
+ * else `hookName`'s folder of GPT2_SMALL_SAE_REPO in the Hugging Face cache; undefined if neither.
+ */
+export function findGpt2SmallSae(hookName = "blocks.8.hook_resid_pre", cacheDir = getHFHubCachePath()): string | undefined {
+  const own = process.env.COURSE_GPT2_SAE;
+  const candidates = own ? [own] : [];
+  const cfg = cachedHubFile(cacheDir, GPT2_SMALL_SAE_REPO, "main", `${hookName}/cfg.json`);
+  if (cfg) candidates.push(dirname(cfg));
+  return candidates.find((dir) => existsSync(join(dir, "cfg.json")) && existsSync(join(dir, "sae_weights.safetensors")));
 }

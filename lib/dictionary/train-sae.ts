@@ -17,11 +17,23 @@ export interface TrainSaeOptions {
   decoderBiasInit?: "geometric_median" | "mean" | "zeros";
   /** Re-seed dead features every this many steps (0: never). */
   resampleEvery?: number;
+  /** A re-seeded encoder column's norm as a fraction of the mean live one (default 0.2, Anthropic's). */
+  resampleScale?: number;
   /** A feature is dead when it fired on none of the last this many tokens. */
   deadWindow?: number;
   seed?: number;
   /** Decay the learning rate linearly to 0 over this last fraction of the steps (SAELens's lr_decay_steps; default 0.2). */
   decayFraction?: number;
+  /**
+   * AuxK for topk and batchtopk (Gao et al. 2024): the dead features' top `auxK` pre-activations
+   * reconstruct the residual, weighted by `auxKCoefficient` (default 1/32; 0 turns it off). Dead here
+   * means silent for `auxDeadWindow` tokens (default: deadWindow).
+   */
+  auxK?: number;
+  auxKCoefficient?: number;
+  auxDeadWindow?: number;
+  /** Remove each decoder gradient row's component along its (unit) row before the step (default: with unitNormDecoder). */
+  tangentDecoderGradient?: boolean;
   /** Called every `logEvery` steps. */
   onStep?: (report: SaeStepReport) => void;
   logEvery?: number;
@@ -55,6 +67,12 @@ export async function trainSae(sae: SparseAutoencoder, activations: tf.Tensor2D,
   const learningRate = options.learningRate ?? 1e-3;
   const decaySteps = Math.max(1, Math.round((options.decayFraction ?? 0.2) * options.steps));
   const optimizer = new AdamW(sae.params, { learningRate, weightDecay: 0 });
+  const { architecture, dSae, unitNormDecoder } = sae.config;
+  const usesAuxK = architecture === "topk" || architecture === "batchtopk";
+  const auxKCoefficient = usesAuxK ? (options.auxKCoefficient ?? 1 / 32) : 0;
+  const auxK = options.auxK ?? Math.max(1, Math.floor(dIn / 2));
+  const auxDeadWindow = options.auxDeadWindow ?? deadWindow;
+  const tangent = options.tangentDecoderGradient ?? unitNormDecoder;
   // Tokens since each feature last fired.
   const sinceFired = new Float64Array(sae.config.dSae);
   let order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
@@ -68,15 +86,25 @@ export async function trainSae(sae: SparseAutoencoder, activations: tf.Tensor2D,
       const batch = tf.gather(activations, idx) as tf.Tensor2D;
       let acts: tf.Tensor2D | undefined;
       let mse: tf.Scalar | undefined;
+      const deadMask = Float32Array.from(sinceFired, (t) => (t >= auxDeadWindow ? 1 : 0));
+      const deadCount = deadMask.reduce((a, b) => a + b, 0);
+      const dead = auxKCoefficient > 0 && deadCount > 0 ? tf.tensor1d(deadMask) : undefined;
       const { value, grads } = sae.gradients(() => {
-        const out = sae.forward(batch, true);
+        const aux = dead ? { dead, deadCount, k: auxK, coefficient: auxKCoefficient } : undefined;
+        const out = sae.forward(batch, true, aux);
         acts = tf.keep(out.featureActs);
         mse = tf.keep(out.mseLoss);
         return out.loss;
       });
+      if (tangent) {
+        const raw = grads.W_dec;
+        grads.W_dec = sae.tangentDecoderGradient(raw);
+        raw.dispose();
+      }
       optimizer.step(grads, { learningRate: learningRate * Math.min(1, (options.steps - step + 1) / decaySteps) });
-      if (sae.config.unitNormDecoder) sae.normalizeDecoder();
-      if (sae.config.architecture === "batchtopk") sae.updateBatchThreshold(acts!);
+      dead?.dispose();
+      if (unitNormDecoder) sae.normalizeDecoder();
+      if (architecture === "batchtopk") sae.updateBatchThreshold(acts!);
       const fired = tf.tidy(() => tf.sum(tf.cast(tf.greater(acts!, 0), "float32"), 0));
       const counts = await fired.data();
       let l0 = 0;
@@ -84,14 +112,14 @@ export async function trainSae(sae: SparseAutoencoder, activations: tf.Tensor2D,
         l0 += counts[f];
         sinceFired[f] = counts[f] > 0 ? 0 : sinceFired[f] + batchSize;
       }
-      let dead = 0;
-      for (const s of sinceFired) if (s >= deadWindow) dead++;
+      const deadNow = Array.from({ length: dSae }, (_, f) => f).filter((f) => sinceFired[f] >= deadWindow);
       let resampled = 0;
-      if (resampleEvery > 0 && step % resampleEvery === 0 && step < options.steps && dead > 0) {
-        resampled = resampleDead(sae, batch, sinceFired, deadWindow, rng);
+      if (resampleEvery > 0 && step % resampleEvery === 0 && step < options.steps && deadNow.length > 0) {
+        // They stay counted as dead until they fire, so that AuxK keeps training them.
+        resampled = resampleDeadFeatures(sae, batch, deadNow, rng, optimizer, options.resampleScale);
       }
       if (step % logEvery === 0 || step === options.steps) {
-        report = { step, loss: (await value.data())[0], mse: (await mse!.data())[0], l0: l0 / batchSize, dead, resampled };
+        report = { step, loss: (await value.data())[0], mse: (await mse!.data())[0], l0: l0 / batchSize, dead: deadNow.length, resampled };
         options.onStep?.(report);
       }
       tf.dispose([idx, batch, value, acts!, mse!, fired, ...Object.values(grads)]);
@@ -103,13 +131,14 @@ export async function trainSae(sae: SparseAutoencoder, activations: tf.Tensor2D,
 }
 
 /**
- * Each dead feature's decoder row becomes the (unit) residual of an input drawn with probability ∝
- * its squared reconstruction error; its encoder column that direction at 0.2× the mean live encoder
- * norm, its encoder bias 0. Returns how many were re-seeded.
+ * Each dead feature's decoder row becomes the (unit) residual of an input of `batch` drawn with
+ * probability ∝ its squared reconstruction error; its encoder column that direction at 0.2× the mean
+ * live encoder norm, its encoder bias 0 (Anthropic's "Towards Monosemanticity"). With `optimizer`,
+ * AdamW's moments of those rows and columns are zeroed too: the old ones belong to the dead feature
+ * and would push the new one back. Returns how many were re-seeded.
  */
-function resampleDead(sae: SparseAutoencoder, batch: tf.Tensor2D, sinceFired: Float64Array, deadWindow: number, rng: Rng): number {
-  const dead: number[] = [];
-  sinceFired.forEach((s, f) => s >= deadWindow && dead.push(f));
+export function resampleDeadFeatures(sae: SparseAutoencoder, batch: tf.Tensor2D, dead: number[], rng: Rng, optimizer?: AdamW, scaleOfLive = 0.2): number {
+  if (dead.length === 0) return 0;
   const [residual, errors] = tf.tidy(() => {
     const r = tf.sub(batch, sae.decode(sae.encode(batch, true)));
     return [r, tf.sum(tf.square(r), 1)];
@@ -117,13 +146,15 @@ function resampleDead(sae: SparseAutoencoder, batch: tf.Tensor2D, sinceFired: Fl
   const R = residual.arraySync() as number[][];
   const weights = Array.from(errors.dataSync() as Float32Array);
   tf.dispose([residual, errors]);
-  const { dIn } = sae.config;
+  const { dIn, dSae } = sae.config;
+  const isDead = new Uint8Array(dSae);
+  for (const f of dead) isDead[f] = 1;
   const W_dec = sae.params.W_dec.arraySync() as number[][];
   const W_enc = sae.params.W_enc.arraySync() as number[][];
   const b_enc = Array.from(sae.params.b_enc.dataSync());
-  const alive = W_enc[0].map((_, f) => f).filter((f) => sinceFired[f] < deadWindow);
+  const alive = W_enc[0].map((_, f) => f).filter((f) => !isDead[f]);
   const encNorm = (f: number) => Math.sqrt(W_enc.reduce((s, row) => s + row[f] ** 2, 0));
-  const scale = 0.2 * (alive.length > 0 ? alive.reduce((s, f) => s + encNorm(f), 0) / alive.length : 1);
+  const scale = scaleOfLive * (alive.length > 0 ? alive.reduce((s, f) => s + encNorm(f), 0) / alive.length : 1);
   for (const f of dead) {
     const row = R[rng.categorical(weights.some((w) => w > 0) ? weights : weights.map(() => 1))];
     const norm = Math.sqrt(row.reduce((s, v) => s + v * v, 0)) || 1;
@@ -132,12 +163,20 @@ function resampleDead(sae: SparseAutoencoder, batch: tf.Tensor2D, sinceFired: Fl
       W_enc[j][f] = (scale * row[j]) / norm;
     }
     b_enc[f] = 0;
-    sinceFired[f] = 0;
   }
   tf.tidy(() => {
     sae.params.W_dec.assign(tf.tensor2d(W_dec));
     sae.params.W_enc.assign(tf.tensor2d(W_enc));
     sae.params.b_enc.assign(tf.tensor1d(b_enc));
   });
+  if (optimizer) {
+    tf.tidy(() => {
+      const keep = tf.tensor1d(Array.from(isDead, (d) => 1 - d));
+      optimizer.resetMoments("W_enc", keep);
+      optimizer.resetMoments("b_enc", keep);
+      optimizer.resetMoments("W_dec", tf.expandDims(keep, 1));
+      if (sae.params.log_threshold) optimizer.resetMoments("log_threshold", keep);
+    });
+  }
   return dead.length;
 }

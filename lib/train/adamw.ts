@@ -105,6 +105,18 @@ export class AdamW {
     }
   }
 
+  /**
+   * Zero both moments of `name` where `keep` (broadcast to the parameter's shape) is 0, e.g. the rows
+   * of features an SAE has just re-initialised, so that their old gradients do not steer them.
+   */
+  resetMoments(name: string, keep: tf.Tensor): void {
+    if (!this.m[name]) throw new Error(`AdamW.resetMoments: no parameter "${name}"`);
+    tf.tidy(() => {
+      this.m[name].assign(tf.mul(this.m[name], keep));
+      this.v[name].assign(tf.mul(this.v[name], keep));
+    });
+  }
+
   dispose(): void {
     for (const t of [...Object.values(this.m), ...Object.values(this.v)]) t.dispose();
   }
