@@ -18,8 +18,10 @@ import {
   lossByPosition,
   palindromes,
   predictions,
+  repeatedBlocks,
   repeatedTokens,
   RowStream,
+  skipBigramRows,
   sortingExamples,
   toyVocab,
   trainTestSplit,
@@ -50,6 +52,61 @@ describe("task strings", () => {
     expect(ours).toEqual(ref.stdout.trim().split("\n"));
     expect(sortingExamples(2, 3, { distinct: false })).toContain("<aa|aa>");
     expect(allWords(2, ["x", "y"])).toEqual(["xx", "xy", "yx", "yy"]);
+  });
+
+  it("repeatedBlocks: rows split into blocks s s with |s| in [min, max] (checked by a segmentation search), BOS first", () => {
+    expect(repeatedBlocks(1, 13, 50, { minRepeat: 3, maxRepeat: 3, seed: 1, bos: 0, low: 1 })[0]).toSatisfy((row: number[]) =>
+      row.length === 13 && row[0] === 0 && [1, 2, 3].every((i) => row[i] === row[i + 3]) && [7, 8, 9].every((i) => row[i] === row[i + 3]));
+    const rows = repeatedBlocks(300, 31, 64, { minRepeat: 4, maxRepeat: 12, seed: 2, bos: 0, low: 1 });
+    // Can row[from..] be cut into blocks s s (the last one possibly cut short) with 4 ≤ |s| ≤ 12?
+    const splits = (row: number[], from: number): boolean => {
+      if (from === row.length) return true;
+      for (let h = 4; h <= 12; h++) {
+        const end = Math.min(row.length, from + 2 * h);
+        let same = true;
+        for (let i = from + h; i < end; i++) same &&= row[i] === row[i - h];
+        if (same && (end === row.length || splits(row, end))) return true;
+      }
+      return false;
+    };
+    for (const row of rows) {
+      expect(row.length).toBe(31);
+      expect(row[0]).toBe(0);
+      expect(row.slice(1).every((t) => t >= 1 && t < 64)).toBe(true);
+      expect(splits(row, 1)).toBe(true);
+    }
+    // The block lengths vary: rows differ in where their first copy starts repeating.
+    const firstH = new Set(rows.map((row) => [...Array(9).keys()].map((k) => k + 4).find((h) => row.slice(1, 1 + h).every((t, i) => row[1 + h + i] === t))));
+    expect(firstH.size).toBeGreaterThanOrEqual(8);
+    expect(() => repeatedBlocks(1, 10, 5, { minRepeat: 3, maxRepeat: 2 })).toThrow(/minRepeat/);
+  });
+
+  it("skipBigramRows: with p = 1 every token is one fixed map of the token two back; with p = 0.7 about 70 % follow it", () => {
+    const rule = new Map<number, number>();
+    const strict = skipBigramRows(200, 20, 30, { p: 1, seed: 3, ruleSeed: 4, bos: 0, low: 1 });
+    for (const row of strict) {
+      expect(row[0]).toBe(0);
+      for (let t = 3; t < row.length; t++) {
+        const before = rule.get(row[t - 2]);
+        if (before !== undefined) expect(row[t]).toBe(before);
+        rule.set(row[t - 2], row[t]);
+      }
+    }
+    expect(rule.size).toBeGreaterThan(20); // many tokens seen two back, each mapped one way
+    const loose = skipBigramRows(2000, 20, 30, { p: 0.7, seed: 5, ruleSeed: 4, bos: 0, low: 1 });
+    let follows = 0;
+    let total = 0;
+    for (const row of loose) {
+      for (let t = 3; t < row.length; t++) {
+        const mapped = rule.get(row[t - 2]);
+        if (mapped === undefined) continue;
+        total += 1;
+        if (row[t] === mapped) follows += 1;
+      }
+    }
+    // 0.7 by the rule, plus 0.3 · 1/29 by chance: 0.710; 30,000+ positions, so ± 0.01 is over 3 standard errors.
+    expect(Math.abs(follows / total - (0.7 + 0.3 / 29))).toBeLessThan(0.01);
+    expect(skipBigramRows(5, 20, 30, { p: 0.7, seed: 5, ruleSeed: 4 })).toEqual(skipBigramRows(5, 20, 30, { p: 0.7, seed: 5, ruleSeed: 4 }));
   });
 
   it("repeatedTokens: the second half repeats the first, BOS first, tokens in [low, vocab)", () => {

@@ -10,6 +10,8 @@
  * palindromes(length, letters), sortingExamples(length, letters, { distinct? }), allWords(length, symbols),
  * trainTestSplit(items, testFraction, seed), repeatedTokens(count, half, vocabSize, { seed, bos, low }),
  * inductionRows(count, length, vocabSize, { minRepeat, maxRepeat, seed, bos, low }) → { rows, copyStarts };
+ * repeatedBlocks(count, length, vocabSize, { minRepeat, maxRepeat, seed, bos, low }) (blocks s s, t t, …),
+ * skipBigramRows(count, length, vocabSize, { p, seed, ruleSeed, bos, low }) (a token two back predicts the next);
  * RowStream(rows, seed) (equal-length rows as a trainer BatchStream); predictions(model, rows) →
  * per position { prob, top, topProb }; answerAccuracy(model, rows, from, to?) → { token, sequence, correct };
  * lossByPosition(model, rows); diagonalScores(patterns, offset, firstQuery), inductionScores(patterns, half), previousTokenScores(patterns);

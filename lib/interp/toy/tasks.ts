@@ -85,3 +85,47 @@ export function inductionRows(
   }
   return { rows, copyStarts };
 }
+
+/**
+ * Rows of `length` tokens (BOS first when given) made of repeated blocks: h random tokens from
+ * [low, vocabSize), then the same h again, then a fresh block, h drawn anew in [minRepeat, maxRepeat]
+ * each time; the last block is cut at the row's end. Every second copy is predictable by induction,
+ * and the varying h keeps any fixed look-back offset from being a shortcut.
+ */
+export function repeatedBlocks(count: number, length: number, vocabSize: number, options: { minRepeat: number; maxRepeat: number; seed?: number; bos?: number; low?: number }): number[][] {
+  const rng = new Rng(options.seed ?? 0);
+  const low = options.low ?? 0;
+  const { minRepeat, maxRepeat } = options;
+  if (!(Number.isInteger(minRepeat) && minRepeat >= 1 && maxRepeat >= minRepeat)) throw new RangeError(`repeatedBlocks: need 1 ≤ minRepeat ≤ maxRepeat, got ${minRepeat} and ${maxRepeat}`);
+  return Array.from({ length: count }, () => {
+    const row = options.bos === undefined ? [] : [options.bos];
+    while (row.length < length) {
+      const block = Array.from({ length: rng.randint(minRepeat, maxRepeat + 1) }, () => rng.randint(low, vocabSize));
+      row.push(...block, ...block);
+    }
+    return row.slice(0, length);
+  });
+}
+
+/**
+ * Rows in which each token is, with probability `p`, a fixed function of the token two places back
+ * (rule[token], a random map drawn from `ruleSeed`), else uniform in [low, vocabSize). As in text,
+ * where the previous token helps to predict the next, a head that looks one position back pays off
+ * here on its own: it is the half of an induction circuit that random repeats alone do not reward.
+ */
+export function skipBigramRows(count: number, length: number, vocabSize: number, options: { p: number; seed?: number; ruleSeed?: number; bos?: number; low?: number }): number[][] {
+  if (!(options.p >= 0 && options.p <= 1)) throw new RangeError(`skipBigramRows: p must be in [0, 1], got ${options.p}`);
+  const low = options.low ?? 0;
+  const ruleRng = new Rng(options.ruleSeed ?? 0);
+  const rule = Array.from({ length: vocabSize }, () => ruleRng.randint(low, vocabSize));
+  const rng = new Rng(options.seed ?? 0);
+  const first = options.bos === undefined ? 0 : 1;
+  return Array.from({ length: count }, () => {
+    const row = options.bos === undefined ? [] : [options.bos];
+    while (row.length < length) {
+      const followsRule = row.length >= first + 2 && rng.random() < options.p;
+      row.push(followsRule ? rule[row[row.length - 2]] : rng.randint(low, vocabSize));
+    }
+    return row;
+  });
+}
