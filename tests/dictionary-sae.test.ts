@@ -3,13 +3,16 @@
 // layout read back by a PyTorch re-implementation of SAELens's forward (tests/reference/dictionary_sae.py),
 // bad folders as one-line errors, and each variant recovering planted features from synthetic data.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  GPT2_SMALL_SAE_REPO,
   SparseAutoencoder,
   ceLossScore,
+  findGpt2SmallSae,
+  resampleDeadFeatures,
   geometricMedian,
   featureDashboard,
   loadSaeLens,
@@ -21,6 +24,7 @@ import {
 import { FileFormatError, saveSafetensors } from "../lib/io/index.js";
 import { tf, useBackend } from "../lib/engine/index.js";
 import { HookedGPT } from "../lib/interp/index.js";
+import { AdamW } from "../lib/train/adamw.js";
 import { GPT } from "../lib/models/gpt/index.js";
 import { Rng } from "../lib/util/random.js";
 
@@ -279,6 +283,107 @@ describe("SAELens on-disk layout", () => {
     writeFileSync(join(bad, "cfg.json"), "{not json");
     expect(message(() => loadSaeLens(bad))).toContain("cfg.json: not JSON");
     saveSafetensors(join(bad, "sae_weights.safetensors"), {});
+  });
+});
+
+describe("training mechanics", () => {
+  it("AuxK: the dead feature's top pre-activation reconstructs the (detached) residual, by hand", () => {
+    // TopK with k = 1: feature 0 (z = 2) wins, feature 1 (z = 1) is dead. x̂ = (2, 0), residual e = (0, 1).
+    const sae = saeWith("topk", 2, 2, { W_enc: eye(2), W_dec: [[1, 0], [0.6, 0.8]] }, 1);
+    const x = tf.tensor2d([[2, 1]]);
+    const dead = tf.tensor1d([0, 1]);
+    const aux = { dead, deadCount: 1, k: 4, coefficient: 0.5 };
+    // ê = 1 · (0.6, 0.8); ‖ê − e‖² = 0.36 + 0.04 = 0.4; × 0.5 × min(1/4, 1).
+    const value = tf.tidy(() => sae.forward(x, true, aux).auxLoss.dataSync()[0]);
+    expect(value).toBeCloseTo(0.5 * 0.25 * 0.4, 6);
+    const { value: loss, grads } = sae.gradients(() => sae.forward(x, true, { ...aux, k: 1 }).loss);
+    // Coefficient 0.5, scale 1: ∂/∂W_dec[1] = 0.5·2·(ê − e)·1 = (0.6, −0.2); ∂/∂z₁ = 0.5·2·(ê − e)·W_dec[1] = 0.2,
+    // so ∂/∂W_enc[:, 1] = x·0.2. W_dec[0] sees only the MSE: 2·(x̂ − x)·2 = (0, −4) (the residual carries no gradient).
+    const gDec = grads.W_dec.arraySync() as number[][];
+    const gEnc = grads.W_enc.arraySync() as number[][];
+    expect(gDec[1][0]).toBeCloseTo(0.6, 5);
+    expect(gDec[1][1]).toBeCloseTo(-0.2, 5);
+    expect(gDec[0][0]).toBeCloseTo(0, 5);
+    expect(gDec[0][1]).toBeCloseTo(-4, 5);
+    expect(gEnc[0][1]).toBeCloseTo(0.4, 5);
+    expect(gEnc[1][1]).toBeCloseTo(0.2, 5);
+    // Without AuxK the dead feature gets no gradient at all.
+    const plain = sae.gradients(() => sae.forward(x, true).loss);
+    expect((plain.grads.W_dec.arraySync() as number[][])[1]).toEqual([0, 0]);
+    tf.dispose([x, dead, loss, plain.value, ...Object.values(grads), ...Object.values(plain.grads)]);
+    sae.dispose();
+  });
+
+  it("the decoder gradient loses its component along each unit decoder row", () => {
+    const rng = new Rng(3);
+    const sae = new SparseAutoencoder({ dIn: 5, dSae: 4, architecture: "standard", seed: 2 });
+    const g = tf.tensor2d(Array.from({ length: 4 }, () => Array.from({ length: 5 }, () => rng.normal())));
+    const t = sae.tangentDecoderGradient(g);
+    const [G, T, W] = [g, t, sae.params.W_dec].map((a) => a.arraySync() as number[][]);
+    for (let f = 0; f < 4; f++) {
+      const along = G[f].reduce((s, v, j) => s + v * W[f][j], 0);
+      expect(Math.abs(along)).toBeGreaterThan(1e-3); // there was a radial part to remove
+      T[f].forEach((v, j) => expect(v).toBeCloseTo(G[f][j] - along * W[f][j], 5));
+      expect(T[f].reduce((s, v, j) => s + v * W[f][j], 0)).toBeCloseTo(0, 5);
+    }
+    tf.dispose([g, t]);
+    sae.dispose();
+  });
+
+  it("resampling re-seeds a dead feature from the residual and zeroes its AdamW moments, only its own", async () => {
+    // Feature 0 reads x₀; features 1 and 2 read nothing. The one input (0, 3) is not reconstructed at all:
+    // its residual is (0, 3), so dead feature 2 gets decoder row (0, 1) and encoder column 0.2 × (mean live
+    // encoder norm = (1 + 0)/2) × (0, 1).
+    const sae = saeWith("standard", 2, 3, { W_enc: [[1, 0, 0], [0, 0, 0]], W_dec: [[1, 0], [0, 1], [1, 0]] });
+    const optimizer = new AdamW(sae.params, { learningRate: 0 });
+    const ones = Object.fromEntries(Object.entries(sae.params).map(([k, v]) => [k, tf.onesLike(v)]));
+    optimizer.step(ones); // m = 0.1, v = 0.001 everywhere
+    const x = tf.tensor2d([[0, 3]]);
+    expect(resampleDeadFeatures(sae, x, [2], new Rng(0), optimizer)).toBe(1);
+    expect((sae.params.W_dec.arraySync() as number[][])[2]).toEqual([0, 1]);
+    expect((sae.params.W_enc.arraySync() as number[][]).map((row) => row[2])).toEqual([0, expect.closeTo(0.1, 6)]);
+    const state = await optimizer.getState();
+    // W_enc (2, 3): column 2 zeroed; W_dec (3, 2): row 2 zeroed; b_enc: entry 2 zeroed; b_dec untouched.
+    expect(Array.from(state.m.W_enc)).toEqual([0.1, 0.1, 0, 0.1, 0.1, 0].map((v) => expect.closeTo(v, 6)));
+    expect(Array.from(state.v.W_dec)).toEqual([1e-3, 1e-3, 1e-3, 1e-3, 0, 0].map((v) => expect.closeTo(v, 7)));
+    expect(Array.from(state.m.b_enc)).toEqual([0.1, 0.1, 0].map((v) => expect.closeTo(v, 6)));
+    expect(Array.from(state.m.b_dec)).toEqual([0.1, 0.1].map((v) => expect.closeTo(v, 6)));
+    // A JumpReLU feature's threshold starts over at initThreshold.
+    const jump = new SparseAutoencoder({ dIn: 2, dSae: 3, architecture: "jumprelu", initThreshold: 0.5 });
+    tf.tidy(() => jump.params.log_threshold.assign(tf.fill([3], Math.log(5))));
+    resampleDeadFeatures(jump, x, [1], new Rng(0));
+    expect(Array.from(jump.thresholds())).toEqual([5, 0.5, 5].map((v) => expect.closeTo(v, 5)));
+    tf.dispose([x, ...Object.values(ones)]);
+    optimizer.dispose();
+    sae.dispose();
+    jump.dispose();
+  });
+});
+
+describe("finding a SAELens SAE for GPT-2 small", () => {
+  it("in the Hugging Face cache's layout or at COURSE_GPT2_SAE; undefined when absent", () => {
+    const cache = mkdtempSync(join(tmpdir(), "hub-"));
+    const saved = process.env.COURSE_GPT2_SAE;
+    delete process.env.COURSE_GPT2_SAE;
+    try {
+      expect(findGpt2SmallSae("blocks.8.hook_resid_pre", cache)).toBeUndefined();
+      const storage = join(cache, `models--${GPT2_SMALL_SAE_REPO.replace("/", "--")}`);
+      const commit = "0123456789abcdef0123456789abcdef01234567";
+      const folder = join(storage, "snapshots", commit, "blocks.8.hook_resid_pre");
+      saveSaeLens(new SparseAutoencoder({ dIn: 3, dSae: 4, architecture: "standard" }), folder);
+      expect(findGpt2SmallSae("blocks.8.hook_resid_pre", cache)).toBeUndefined(); // no refs/main yet
+      mkdirSync(join(storage, "refs"), { recursive: true });
+      writeFileSync(join(storage, "refs", "main"), commit);
+      expect(findGpt2SmallSae("blocks.8.hook_resid_pre", cache)).toBe(folder);
+      expect(findGpt2SmallSae("blocks.9.hook_resid_pre", cache)).toBeUndefined();
+      const own = join(cache, "mine");
+      saveSaeLens(new SparseAutoencoder({ dIn: 3, dSae: 4, architecture: "topk" }), own);
+      process.env.COURSE_GPT2_SAE = own;
+      expect(findGpt2SmallSae("blocks.8.hook_resid_pre", cache)).toBe(own);
+    } finally {
+      if (saved === undefined) delete process.env.COURSE_GPT2_SAE;
+      else process.env.COURSE_GPT2_SAE = saved;
+    }
   });
 });
 

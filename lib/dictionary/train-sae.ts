@@ -168,6 +168,9 @@ export function resampleDeadFeatures(sae: SparseAutoencoder, batch: tf.Tensor2D,
     sae.params.W_dec.assign(tf.tensor2d(W_dec));
     sae.params.W_enc.assign(tf.tensor2d(W_enc));
     sae.params.b_enc.assign(tf.tensor1d(b_enc));
+    // A JumpReLU feature's threshold starts over too: a dead one's has often drifted far above its inputs.
+    const theta = sae.params.log_threshold;
+    if (theta) theta.assign(tf.where(tf.tensor1d(isDead, "bool"), tf.fill([dSae], Math.log(sae.config.initThreshold)), theta));
   });
   if (optimizer) {
     tf.tidy(() => {
