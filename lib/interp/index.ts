@@ -16,12 +16,13 @@
  * toStrTokens(tokenizer, textOrIds, options?) → one string per token, toString(tokenizer, ids | ids[]) →
  * text | texts, toSingleToken(tokenizer, text) → id (an Error unless exactly one token), bosToken(tokenizer, bos?),
  * END_OF_TEXT, ToTokensOptions.
+ * An attention-only GPT (config.attnOnly, TransformerLens's attn_only) has no resid_mid, ln2 or MLP hook points.
  * Hooks: HookedGPT, ActivationCache, getActName, hookNames, blockHookNames, headResults, MASKED_SCORE, and types
  * Tokens, HookFn, HookPoint, FwdHook, NameFilter, HookRunOptions, CacheOptions, PosSlice, ResidStack.
  * Patching: patchResidual, patchAttnHeads, patchAttnHeadsByPos, patchMlp, patchMlpByPos, logitDiff, Metric, PatchOptions.
  * Probes: trainProbe, probeLayers, Probe, ProbeOptions.
  * Toy models (toy/index.ts): ToyTokenizer, toyVocab, palindromes, sortingExamples, inductionRows, repeatedTokens, trainTestSplit,
- * trainToyModel (checkpoint in out/toy-models/<task>/, reused), predictions, answerAccuracy, lossByPosition, inductionScores, previousTokenScores.
+ * trainToyModel (checkpoint in out/toy-models/<task>/<run hash>/, reused), repeatedBlocks, skipBigramRows, predictions, answerAccuracy, lossByPosition, inductionScores, previousTokenScores.
  * Visuals (figures for showPlot, or HTML): attentionPatterns, showAttentionHeads / attentionHeadsHtml (offline, inline JS), showColoredTokens /
  * coloredTokensHtml, probeHeatmap, probeLines, patchingHeatmap, attributionBars, residualPlot, layerDifferences, tokenLabels.
  */

@@ -2,6 +2,7 @@
  * nanoGPT's GPT in TensorFlow.js.
  *
  *   const model = new GPT({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false }, { seed: 1337 });
+ *   new GPT({ ...config, attnOnly: true })                  // attention-only blocks (TransformerLens's attn_only): no ln_2, no MLP
  *   const { logits, loss } = model.forward(x, y);          // x, y: (B, T) int32; logits (B, T, V); loss: mean cross-entropy
  *   model.forward(x, undefined, { lastPositionOnly: true }) // logits (B, 1, V), for sampling
  *   model.forward(x, y, { training: true, rng })            // dropout on, masks seeded by rng (an Rng)
