@@ -220,11 +220,12 @@ async function kernelTable(rounds: number): Promise<void> {
   const counts = [...new Set([1, all])];
   const cases = kernelCases();
   const best = cases.map(() => counts.map(() => Infinity));
+  // Thread counts alternate kernel by kernel, so that other load on the machine falls on both alike.
   for (let round = 0; round < Math.max(1, rounds); round++) {
-    counts.forEach((threads, t) => {
-      setNativeThreads(threads);
-      cases.forEach((c, i) => {
-        c.run(); // warm-up: first touch of the output, the pool's threads waking
+    cases.forEach((c, i) => {
+      counts.forEach((threads, t) => {
+        setNativeThreads(threads);
+        c.run(); // warm-up: first touch of the output, the pool's threads starting
         for (let r = 0; r < 3; r++) {
           const start = performance.now();
           c.run();
@@ -233,6 +234,7 @@ async function kernelTable(rounds: number): Promise<void> {
       });
     });
   }
+  setNativeThreads(all);
   console.log(`\nnative kernels at baby GPT's sizes, best ms of ${Math.max(1, rounds) * 3} (threads: ${counts.join(", ")})`);
   const row = (cells: string[]) => console.log(cells.map((c, i) => (i === 0 ? c.padEnd(36) : c.padStart(10))).join(" "));
   row(["kernel", ...counts.map((n) => `${n} thr ms`), ...(counts.length > 1 ? ["speed-up"] : [])]);
