@@ -1,7 +1,7 @@
 /**
  * The native kernels' buffer pool (lib/native/pool.ts): a training step's buffers come back from
  * the pool on the next step (no fresh allocations after warm-up, live tensors flat), the pool holds
- * more than the old fixed 256 MB, dropout's buffers are pooled too, drops its least recently used buffers past its cap, and empties
+ * more than the old fixed 256 MB, dropout's buffers are pooled too, drops lengths left idle, drops its least recently used buffers past its cap, and empties
  * when the machine runs short of memory. Skips (printing why) when the addon is not built, unless
  * COURSE_REQUIRE_NATIVE=1.
  */
@@ -101,6 +101,24 @@ describeNative("native buffer pool", () => {
     tf.dispose(outputs(1, small, a));
     expect(poolStats().misses).toBe(1); // the 1 MB ones are gone
     tf.dispose([a, b, c]);
+  });
+
+  it("drops lengths nobody asked for in a while (a growing KV cache's), keeping the ones in use", () => {
+    setPoolLimits({ idleAllocations: 8, freeMemory: () => Number.POSITIVE_INFINITY });
+    const inUse = tf.zeros([4096]);
+    // Ten lengths seen once each, as a cache growing by one position per token makes them;
+    // the length in use is asked for again and again in between.
+    for (let n = 1; n <= 10; n++) {
+      tf.dispose(tf.tidy(() => tf.add(tf.zeros([2048 + n]), 1)));
+      tf.dispose(tf.add(inUse, 1));
+    }
+    const stats = poolStats();
+    expect(stats.releasedBytes).toBeGreaterThan(0); // the oldest once-seen lengths are gone
+    expect(pooledBytes()).toBeLessThan(10 * 4 * 2048); // not all ten are kept
+    resetPoolStats();
+    tf.dispose(tf.add(inUse, 1));
+    expect(poolStats().hits).toBe(1); // the length in use is still there
+    inUse.dispose();
   });
 
   it("empties when the machine is short of memory, and on releasePooledBuffers()", () => {

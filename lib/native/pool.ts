@@ -7,6 +7,12 @@
  * entries for such buffers get a `values` getter that marks the buffer escaped (dataSync, stock
  * kernels and views all read `values`), while native kernels read the buffer through a private
  * slot. Bookkeeping reads of the entry (refCount, reshape's complex check) do not count.
+ *
+ * How much it keeps: up to a quarter of the machine's memory (a training step frees and re-asks
+ * for the same lengths, so the pool must hold a whole step's worth), least recently used lengths
+ * dropped first past that, lengths left idle dropped at the next fresh allocation, and everything
+ * dropped when the machine runs short of memory (setPoolLimits changes each; releasePooledBuffers
+ * empties it).
  */
 import { freemem, totalmem } from "node:os";
 import type { CpuBackend } from "./tensors.js";
@@ -18,10 +24,16 @@ type Set = (dataId: object, entry: Entry) => unknown;
 /** Where an entry with a values getter keeps its buffer. */
 const rawValues = Symbol("rawValues");
 
+/** The free buffers of one length, and when (in pooled allocations) that length was last used. */
+interface SizeClass<T> {
+  buffers: T[];
+  lastUse: number;
+}
+
 interface Pools {
-  /** Free buffers by length. Map order is recency: a length is moved to the end whenever it is used. */
-  float: Map<number, Float32Array[]>;
-  int: Map<number, Int32Array[]>;
+  /** Size classes by length. Map order is recency: a length moves to the end whenever it is used. */
+  float: Map<number, SizeClass<Float32Array>>;
+  int: Map<number, SizeClass<Int32Array>>;
   bytes: number;
 }
 
@@ -48,18 +60,25 @@ export interface PoolLimits {
   minFreeBytes?: number;
   /** Available memory in bytes (default os.freemem); tests replace it. */
   freeMemory?: () => number;
+  /**
+   * A length unused for this many pooled allocations is dropped at the next fresh allocation
+   * (default 4096: a training step of a 48-layer GPT makes fewer, so its lengths all stay).
+   */
+  idleAllocations?: number;
 }
 
 const minPooledLength = 1024; // small arrays are cheap to allocate, not worth tracking
-// A training step frees and re-allocates the same sizes every step, so the pool must hold a whole
-// step's worth: a fixed cap (it was 256 MB) sent most of a larger model's buffers to the garbage
-// collector and re-faulted their pages on every op. Memory pressure is checked every so many bytes
-// pooled, not on every buffer (os.freemem reads /proc/meminfo).
+// A fixed cap (it was 256 MB) sent most of a larger model's buffers to the garbage collector and
+// re-faulted their pages on every op. Memory pressure is checked every so many bytes pooled, not on
+// every buffer (os.freemem reads /proc/meminfo).
 const pressureCheckBytes = 64 * 1024 * 1024;
+// Sampling with a KV cache makes buffers of a new length at every token (the cache grows by one
+// position), never asked for again: idle lengths are dropped so they do not fill the pool.
 const defaultLimits = (): Required<PoolLimits> => ({
   capBytes: Math.floor(totalmem() / 4),
   minFreeBytes: Math.floor(totalmem() / 10),
   freeMemory: freemem,
+  idleAllocations: 4096,
 });
 let limits = defaultLimits();
 const owned = new WeakSet<object>();
@@ -68,6 +87,7 @@ const rawGets = new WeakMap<object, Get>();
 const pools: Pools = { float: new Map(), int: new Map(), bytes: 0 };
 const stats = { hits: 0, misses: 0, missBytes: 0, releasedBytes: 0, peakPooledBytes: 0 };
 let pooledSinceCheck = 0;
+let clock = 0; // pooled allocations so far
 let enabled = true;
 
 /** Turns pooling on or off (off: every output is a fresh array); for tests and benchmarks. */
@@ -99,40 +119,60 @@ export function resetPoolStats(): void {
   Object.assign(stats, { hits: 0, misses: 0, missBytes: 0, releasedBytes: 0, peakPooledBytes: pools.bytes });
 }
 
-/** Moves a length to the most recently used end of its pool's order. */
-function touch<T>(pool: Map<number, T[]>, length: number, list: T[]): void {
+type AnyPool = Map<number, SizeClass<Float32Array | Int32Array>>;
+
+/** The size class of a length, moved to the most recently used end of its pool's order. */
+function touch<T>(pool: Map<number, SizeClass<T>>, length: number): SizeClass<T> {
+  const sizeClass = pool.get(length) ?? { buffers: [], lastUse: clock };
+  sizeClass.lastUse = clock;
   pool.delete(length);
-  pool.set(length, list);
+  pool.set(length, sizeClass);
+  return sizeClass;
 }
 
 /** A pooled buffer of this length, or a fresh one made by `make`. */
-function take<T extends Float32Array | Int32Array>(pool: Map<number, T[]>, length: number, make: (length: number) => T): T {
-  const list = pool.get(length);
-  const values = list?.pop();
+function take<T extends Float32Array | Int32Array>(pool: Map<number, SizeClass<T>>, length: number, make: (length: number) => T): T {
+  clock++;
+  const values = pool.get(length)?.buffers.pop();
   if (values) {
-    touch(pool, length, list!);
+    touch(pool, length);
     pools.bytes -= values.byteLength;
     escaped.delete(values);
     stats.hits++;
     return values;
   }
+  dropIdle();
   const fresh = make(length);
   stats.misses++;
   stats.missBytes += fresh.byteLength;
   return fresh;
 }
 
+function drop(pool: AnyPool, length: number, sizeClass: SizeClass<Float32Array | Int32Array>, keepBytes: number): void {
+  while (pools.bytes > keepBytes && sizeClass.buffers.length > 0) {
+    const dropped = sizeClass.buffers.pop()!;
+    pools.bytes -= dropped.byteLength;
+    stats.releasedBytes += dropped.byteLength;
+  }
+  if (sizeClass.buffers.length === 0) pool.delete(length);
+}
+
 /** Drops least recently used buffers until the pool holds at most `bytes`. */
 function evictUntil(bytes: number): void {
-  for (const pool of [pools.float, pools.int] as Map<number, (Float32Array | Int32Array)[]>[]) {
-    for (const [length, list] of pool) {
-      while (pools.bytes > bytes && list.length > 0) {
-        const dropped = list.pop()!;
-        pools.bytes -= dropped.byteLength;
-        stats.releasedBytes += dropped.byteLength;
-      }
-      if (list.length === 0) pool.delete(length);
+  for (const pool of [pools.float, pools.int] as AnyPool[]) {
+    for (const [length, sizeClass] of pool) {
       if (pools.bytes <= bytes) return;
+      drop(pool, length, sizeClass, bytes);
+    }
+  }
+}
+
+/** Drops the lengths unused for limits.idleAllocations allocations (the oldest come first in each pool). */
+function dropIdle(): void {
+  for (const pool of [pools.float, pools.int] as AnyPool[]) {
+    for (const [length, sizeClass] of pool) {
+      if (clock - sizeClass.lastUse <= limits.idleAllocations) break;
+      drop(pool, length, sizeClass, 0);
     }
   }
 }
@@ -204,10 +244,8 @@ function give(values: Float32Array | Int32Array): void {
     }
   }
   evictUntil(limits.capBytes - bytes);
-  const pool = (values instanceof Float32Array ? pools.float : pools.int) as Map<number, (Float32Array | Int32Array)[]>;
-  const list = pool.get(values.length) ?? [];
-  list.push(values);
-  touch(pool, values.length, list);
+  const pool = (values instanceof Float32Array ? pools.float : pools.int) as AnyPool;
+  touch(pool, values.length).buffers.push(values);
   pools.bytes += bytes;
   stats.peakPooledBytes = Math.max(stats.peakPooledBytes, pools.bytes);
 }
