@@ -11,7 +11,8 @@
  * Train steps are nanoGPT's: forward with dropout as configured, backward, clipping at 1.0, AdamW;
  * the PyTorch side is bench/torch_cpu.py (and bench/torch_gpt2_sample.py for sampling).
  *
- *   npm run bench -- cpu [--quick] [--rows nano,baby,gpt2] [--threads 1,2]
+ *   npm run bench -- cpu                  (COURSE_PROFILE=ci: as --quick)
+ *   npx tsx bench/cpu.ts [--quick] [--rows nano,baby,gpt2] [--threads 1,2]
  *
  * Threads: ours gets COURSE_NATIVE_THREADS=n; PyTorch torch.set_num_threads(n). Both get
  * OPENBLAS_NUM_THREADS=n, and OMP_NUM_THREADS=1 for one thread or OMP_WAIT_POLICY=PASSIVE for more
@@ -29,6 +30,7 @@ import * as native from "../lib/native/index.js";
 import * as pool from "../lib/native/pool.js";
 import { Trainer, parseFlags, formatHelp, type FlagSchema } from "../lib/train/index.js";
 import { UsageError, runCli } from "../lib/util/cli.js";
+import { currentProfile } from "../lib/util/profile.js";
 import { Rng } from "../lib/util/random.js";
 import { median } from "./support/stats.js";
 import { timeSampling } from "./support/sampling.js";
@@ -98,9 +100,10 @@ runCli(async () => {
   const cores = availableParallelism();
   const counts = flags.threads ? flags.threads.split(",").map(Number) : [...new Set([1, cores])];
   if (counts.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--threads: "${flags.threads}" is not a list of positive integers`);
-  const jobs = plan(flags.quick);
+  const quick = flags.quick || currentProfile() === "ci";
+  const jobs = plan(quick);
   const started = Date.now();
-  console.log(`${cores} cores; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} at the start${flags.quick ? "; --quick: tiny shapes, numbers mean nothing" : ""}`);
+  console.log(`${cores} cores; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} at the start${quick ? "; --quick: tiny shapes, numbers mean nothing" : ""}`);
 
   const results = new Map<string, { ours: Measured | string; torch: Measured | string }>();
   for (const n of counts) {
