@@ -18,8 +18,10 @@ import {
   loadSaeLens,
   saeMetrics,
   saveSaeLens,
+  plantedFeatures,
   trainSae,
   type SaeArchitecture,
+  type TrainSaeOptions,
 } from "../lib/dictionary/index.js";
 import { FileFormatError, saveSafetensors } from "../lib/io/index.js";
 import { tf, useBackend } from "../lib/engine/index.js";
@@ -387,76 +389,41 @@ describe("finding a SAELens SAE for GPT-2 small", () => {
   });
 });
 
-/**
- * Synthetic activations: F unit features in d dimensions, feature f present with probability ∝
- * (f+1)^−½ (mean L0 given), with a coefficient uniform in [0.5, 1.5).
- */
-function syntheticActivations(F: number, d: number, n: number, meanL0: number, seed: number) {
-  const rng = new Rng(seed);
-  const features = Array.from({ length: F }, () => {
-    const v = Array.from({ length: d }, () => rng.normal());
-    const norm = Math.hypot(...v);
-    return v.map((x) => x / norm);
-  });
-  const raw = features.map((_, f) => (f + 1) ** -0.5);
-  const total = raw.reduce((a, b) => a + b, 0);
-  const p = raw.map((r) => (meanL0 * r) / total);
-  const X = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    for (let f = 0; f < F; f++) {
-      if (rng.random() >= p[f]) continue;
-      const c = 0.5 + rng.random();
-      for (let j = 0; j < d; j++) X[i * d + j] += c * features[f][j];
-    }
-  }
-  return { features, X };
-}
-
-/** For each true feature, the best cosine with a decoder row; their mean. */
+/** For each true feature, the best cosine with a (unit) decoder row; their mean. */
 function meanMaxCosine(features: number[][], W_dec: number[][]): number {
   const best = features.map((f) => Math.max(...W_dec.map((row) => row.reduce((s, v, j) => s + v * f[j], 0))));
   return best.reduce((a, b) => a + b, 0) / best.length;
 }
 
-describe("recovering planted features (32 features in 16 dimensions, power-law frequencies)", () => {
-  const [F, d, n] = [32, 16, 20000];
-  const { features, X } = syntheticActivations(F, d, n, 1.5, 1);
-  // Floors a little under what each reaches here in 1,000 steps (the issue's 0.99 needs longer runs
-  // than a unit test affords on 2 cores; the printed numbers are the measurements).
-  const cases: [SaeArchitecture, Partial<ConstructorParameters<typeof SparseAutoencoder>[0]>, number, number][] = [
-    ["standard", { sparsityCoefficient: 0.3 }, 0.95, 0],
-    ["topk", { k: 2 }, 0.95, 0],
-    ["batchtopk", { k: 2 }, 0.88, 4],
-    ["jumprelu", { sparsityCoefficient: 0.05, bandwidth: 0.05, initThreshold: 0.1 }, 0.88, 0],
+// The issue's goal, mean max-cosine ≥ 0.99 with < 1 % dead, on a problem small enough for 2 cores: 64
+// features in 32 dimensions (superposition: the most similar pair has |cos| 0.56, close to 512-in-64's
+// 0.52), power-law frequencies, one feature per sample on average, as many latents as features (so < 1 %
+// dead means none). bench/sae.ts runs the 512-in-64 version.
+describe("recovering planted features (64 features in 32 dimensions, power-law frequencies)", () => {
+  const [F, d, n] = [64, 32, 20000];
+  const { features, data } = plantedFeatures({ features: F, dims: d, samples: n, meanL0: 1, seed: 1 });
+  const train = { steps: 3000, batchSize: 256, learningRate: 5e-3, resampleEvery: 500, auxDeadWindow: 1280 };
+  const cases: [SaeArchitecture, Partial<ConstructorParameters<typeof SparseAutoencoder>[0]>, Partial<TrainSaeOptions>][] = [
+    ["standard", { sparsityCoefficient: 0.1 }, {}],
+    ["topk", { k: 2 }, {}],
+    ["batchtopk", { k: 1 }, {}],
+    ["jumprelu", { sparsityCoefficient: 0.05, bandwidth: 0.1, initThreshold: 0.3 }, { auxKCoefficient: 1 }],
   ];
-  for (const [architecture, config, floor, maxDead] of cases) {
-    it(`${architecture}`, async () => {
-      const x = tf.tensor2d(X, [n, d]);
+  for (const [architecture, config, options] of cases) {
+    it(`${architecture}: mean max-cosine ≥ 0.99, no dead features`, async () => {
+      const x = tf.tensor2d(data, [n, d]);
       const before = tf.memory().numTensors;
       const sae = new SparseAutoencoder({ dIn: d, dSae: F, architecture, ...config });
-      await trainSae(sae, x, { steps: 1000, batchSize: 256, learningRate: 5e-3, resampleEvery: 250 });
+      await trainSae(sae, x, { ...train, ...options });
       const metrics = await saeMetrics(sae, x);
       const cosine = meanMaxCosine(features, sae.params.W_dec.arraySync() as number[][]);
       console.log(`${architecture}: mean max-cosine ${cosine.toFixed(4)}, dead ${metrics.deadFeatures}/${F}, L0 ${metrics.l0.toFixed(2)}, explained variance ${metrics.explainedVariance.toFixed(3)}`);
-      expect(cosine).toBeGreaterThanOrEqual(floor);
-      expect(metrics.deadFeatures).toBeLessThanOrEqual(maxDead);
-      expect(metrics.explainedVariance).toBeGreaterThan(0.8);
+      expect(cosine).toBeGreaterThanOrEqual(0.99);
+      expect(metrics.deadFeatures).toBeLessThan(0.01 * F);
+      expect(metrics.explainedVariance).toBeGreaterThan(0.9);
       sae.dispose();
       expect(tf.memory().numTensors).toBe(before);
       x.dispose();
-    });
+    }, 240_000);
   }
-
-  it("topk with 2× as many latents as features: mean max-cosine ≥ 0.99 (the spare latents stay dead)", async () => {
-    const x = tf.tensor2d(X, [n, d]);
-    const sae = new SparseAutoencoder({ dIn: d, dSae: 2 * F, architecture: "topk", k: 2 });
-    await trainSae(sae, x, { steps: 1000, batchSize: 256, learningRate: 5e-3, resampleEvery: 250 });
-    const metrics = await saeMetrics(sae, x);
-    const cosine = meanMaxCosine(features, sae.params.W_dec.arraySync() as number[][]);
-    console.log(`topk, ${2 * F} latents: mean max-cosine ${cosine.toFixed(4)}, dead ${metrics.deadFeatures}/${2 * F}`);
-    expect(cosine).toBeGreaterThanOrEqual(0.99);
-    expect(metrics.deadFeatures).toBeLessThanOrEqual(F); // at most the latents there are no features for
-    sae.dispose();
-    x.dispose();
-  });
 });

@@ -8,3 +8,4 @@ export * from "./metrics.js";
 export * from "./saelens.js";
 export * from "./superposition.js";
 export * from "./dashboard.js";
+export * from "./synthetic.js";

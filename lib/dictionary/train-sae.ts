@@ -25,9 +25,9 @@ export interface TrainSaeOptions {
   /** Decay the learning rate linearly to 0 over this last fraction of the steps (SAELens's lr_decay_steps; default 0.2). */
   decayFraction?: number;
   /**
-   * AuxK for topk and batchtopk (Gao et al. 2024): the dead features' top `auxK` pre-activations
-   * reconstruct the residual, weighted by `auxKCoefficient` (default 1/32; 0 turns it off). Dead here
-   * means silent for `auxDeadWindow` tokens (default: deadWindow).
+   * AuxK (Gao et al. 2024): the dead features' top `auxK` pre-activations (default d_in/2) reconstruct
+   * the residual, weighted by `auxKCoefficient` (default 1 for topk and batchtopk, as SAELens; 0 for the
+   * others, 0 turns it off). Dead here means silent for `auxDeadWindow` tokens (default: deadWindow).
    */
   auxK?: number;
   auxKCoefficient?: number;
@@ -69,7 +69,7 @@ export async function trainSae(sae: SparseAutoencoder, activations: tf.Tensor2D,
   const optimizer = new AdamW(sae.params, { learningRate, weightDecay: 0 });
   const { architecture, dSae, unitNormDecoder } = sae.config;
   const usesAuxK = architecture === "topk" || architecture === "batchtopk";
-  const auxKCoefficient = usesAuxK ? (options.auxKCoefficient ?? 1 / 32) : 0;
+  const auxKCoefficient = options.auxKCoefficient ?? (usesAuxK ? 1 : 0);
   const auxK = options.auxK ?? Math.max(1, Math.floor(dIn / 2));
   const auxDeadWindow = options.auxDeadWindow ?? deadWindow;
   const tangent = options.tangentDecoderGradient ?? unitNormDecoder;
