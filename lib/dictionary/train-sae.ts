@@ -1,8 +1,10 @@
 /**
  * Training an SAE with the course's AdamW on a fixed set of activations: shuffled minibatches, the
- * decoder bias started at the geometric median (or mean), unit-norm decoder rows after each step,
- * and dead features (none firing in the last `deadWindow` tokens) re-seeded from badly
- * reconstructed inputs every `resampleEvery` steps (Anthropic's "Towards Monosemanticity" recipe).
+ * decoder bias started at the geometric median (or mean), unit-norm decoder rows (the gradient's
+ * radial part removed before each step, the rows renormalised after it), dead features (none firing
+ * in the last `deadWindow` tokens) re-seeded from badly reconstructed inputs every `resampleEvery`
+ * steps with their AdamW moments zeroed (Anthropic's "Towards Monosemanticity" recipe), and for
+ * TopK/BatchTopK the AuxK loss on dead features (Gao et al. 2024).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { AdamW } from "../train/adamw.js";
