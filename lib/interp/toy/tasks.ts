@@ -112,6 +112,8 @@ export function repeatedBlocks(count: number, length: number, vocabSize: number,
  * (rule[token], a random map drawn from `ruleSeed`), else uniform in [low, vocabSize). As in text,
  * where the previous token helps to predict the next, a head that looks one position back pays off
  * here on its own: it is the half of an induction circuit that random repeats alone do not reward.
+ * The rule never chains: a token it made is never the two-back of another, so looking three back
+ * (rule of rule) pays nothing, and no such head is there to offer a copying route beside induction.
  */
 export function skipBigramRows(count: number, length: number, vocabSize: number, options: { p: number; seed?: number; ruleSeed?: number; bos?: number; low?: number }): number[][] {
   if (!(options.p >= 0 && options.p <= 1)) throw new RangeError(`skipBigramRows: p must be in [0, 1], got ${options.p}`);
@@ -122,9 +124,12 @@ export function skipBigramRows(count: number, length: number, vocabSize: number,
   const first = options.bos === undefined ? 0 : 1;
   return Array.from({ length: count }, () => {
     const row = options.bos === undefined ? [] : [options.bos];
+    const ruled: boolean[] = row.map(() => false);
     while (row.length < length) {
-      const followsRule = row.length >= first + 2 && rng.random() < options.p;
-      row.push(followsRule ? rule[row[row.length - 2]] : rng.randint(low, vocabSize));
+      const t = row.length;
+      const followsRule = t >= first + 2 && !ruled[t - 2] && rng.random() < options.p;
+      row.push(followsRule ? rule[row[t - 2]] : rng.randint(low, vocabSize));
+      ruled.push(followsRule);
     }
     return row;
   });
