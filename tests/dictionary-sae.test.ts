@@ -1,7 +1,8 @@
 // Sparse autoencoders: the straight-through gradients of JumpReLU by hand, TopK/BatchTopK selection,
 // SAELens's metrics on hand-checkable SAEs, the CE loss score at both ends, the SAELens on-disk
 // layout read back by a PyTorch re-implementation of SAELens's forward (tests/reference/dictionary_sae.py),
-// bad folders as one-line errors, and each variant recovering planted features from synthetic data.
+// bad folders as one-line errors, AuxK / the tangent decoder gradient / resampling (with AdamW's moments
+// zeroed) by hand, finding a GPT-2 small SAE, and each variant recovering planted features from synthetic data.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
