@@ -109,18 +109,17 @@ export function repeatedBlocks(count: number, length: number, vocabSize: number,
 
 /**
  * Rows in which each token is, with probability `p`, a fixed function of the token two places back
- * (rule[token], a random map drawn from `ruleSeed`; with `copy`, the token itself), else uniform in [low, vocabSize). As in text,
+ * (rule[token], a random map drawn from `ruleSeed`), else uniform in [low, vocabSize). As in text,
  * where the previous token helps to predict the next, a head that looks one position back pays off
  * here on its own: it is the half of an induction circuit that random repeats alone do not reward.
  * The rule never chains: a token it made is never the two-back of another, so looking three back
  * (rule of rule) pays nothing, and no such head is there to offer a copying route beside induction.
  */
-export function skipBigramRows(count: number, length: number, vocabSize: number, options: { p: number; seed?: number; ruleSeed?: number; copy?: boolean; bos?: number; low?: number }): number[][] {
+export function skipBigramRows(count: number, length: number, vocabSize: number, options: { p: number; seed?: number; ruleSeed?: number; bos?: number; low?: number }): number[][] {
   if (!(options.p >= 0 && options.p <= 1)) throw new RangeError(`skipBigramRows: p must be in [0, 1], got ${options.p}`);
   const low = options.low ?? 0;
   const ruleRng = new Rng(options.ruleSeed ?? 0);
-  // copy: the rule is the identity (the token two back comes again), so the head that pays copies the previous token as it is.
-  const rule = Array.from({ length: vocabSize }, (_, token) => (options.copy ? token : ruleRng.randint(low, vocabSize)));
+  const rule = Array.from({ length: vocabSize }, () => ruleRng.randint(low, vocabSize));
   const rng = new Rng(options.seed ?? 0);
   const first = options.bos === undefined ? 0 : 1;
   return Array.from({ length: count }, () => {
