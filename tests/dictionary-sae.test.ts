@@ -399,7 +399,9 @@ function meanMaxCosine(features: number[][], W_dec: number[][]): number {
 // The issue's goal, mean max-cosine ≥ 0.99 with < 1 % dead, on a problem small enough for 2 cores: 64
 // features in 32 dimensions (superposition: the most similar pair has |cos| 0.56, close to 512-in-64's
 // 0.52), power-law frequencies, one feature per sample on average, as many latents as features (so < 1 %
-// dead means none). bench/sae.ts runs the 512-in-64 version.
+// dead means none). bench/sae-recovery.ts runs the 512-in-64 version (4,000 steps of 512 there: TopK 0.989,
+// BatchTopK 0.986, 0.2 % dead). On the old trainer (no AuxK on near-dead latents) TopK reaches 0.961 with 5
+// dead and BatchTopK 0.982 with 3; ReLU + L1 and JumpReLU already passed at these settings (0.9985, 0.9958).
 describe("recovering planted features (64 features in 32 dimensions, power-law frequencies)", () => {
   const [F, d, n] = [64, 32, 20000];
   const { features, data } = plantedFeatures({ features: F, dims: d, samples: n, meanL0: 1, seed: 1 });
