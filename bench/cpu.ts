@@ -20,7 +20,6 @@
  * its own, so each side's peak RSS (VmHWM) is its own. Times are medians of k steps after warm-up
  * (k is printed); --quick shrinks every shape for a one-minute smoke test whose numbers mean nothing.
  */
-import { spawnSync } from "node:child_process";
 import { availableParallelism, loadavg } from "node:os";
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
@@ -34,6 +33,7 @@ import { currentProfile } from "../lib/util/profile.js";
 import { Rng } from "../lib/util/random.js";
 import { median } from "./support/stats.js";
 import { timeSampling } from "./support/sampling.js";
+import { spawnJson } from "./support/spawn.js";
 
 const schema = {
   quick: { type: "boolean", default: false, help: "tiny shapes and few steps: a one-minute smoke test" },
@@ -131,28 +131,18 @@ function measure(side: "ours" | "torch", job: Job, n: number): Measured | string
   delete env.OMP_WAIT_POLICY;
   if (n === 1) env.OMP_NUM_THREADS = "1";
   else env.OMP_WAIT_POLICY = "PASSIVE";
-  if (side === "ours") return spawnJson(process.execPath, ["--import", "tsx", "bench/cpu.ts", "--worker", JSON.stringify(job)], env);
+  if (side === "ours") return spawnJson<Measured>(process.execPath, ["--import", "tsx", "bench/cpu.ts", "--worker", JSON.stringify(job)], env);
   const counts = ["--steps", String(job.steps), "--warmup", String(job.warmup), "--threads", String(n)];
   if (job.kind === "train") {
-    return spawnJson("/usr/bin/python3", ["bench/torch_cpu.py", "train", JSON.stringify({ model: job.model, batchSize: job.batchSize }), ...counts], env);
+    return spawnJson<Measured>("/usr/bin/python3", ["bench/torch_cpu.py", "train", JSON.stringify({ model: job.model, batchSize: job.batchSize }), ...counts], env);
   }
-  const forward = spawnJson("/usr/bin/python3", ["bench/torch_cpu.py", "gpt2", JSON.stringify({ t: job.t }), ...counts], env);
+  const forward = spawnJson<Measured>("/usr/bin/python3", ["bench/torch_cpu.py", "gpt2", JSON.stringify({ t: job.t }), ...counts], env);
   if (typeof forward === "string") return forward;
-  const sampled = spawnJson("/usr/bin/python3", ["bench/torch_gpt2_sample.py", "--contexts", String(job.prompt), "--tokens", String(job.sampleTokens),
-    "--uncached-tokens", "2", "--threads", String(n)], env) as unknown as { runs: { cache: boolean; tokensPerS: number; cpuMsPerToken: number }[] } | string;
+  const sampled = spawnJson<{ runs: { cache: boolean; tokensPerS: number; cpuMsPerToken: number }[] }>("/usr/bin/python3", ["bench/torch_gpt2_sample.py",
+    "--contexts", String(job.prompt), "--tokens", String(job.sampleTokens), "--uncached-tokens", "2", "--threads", String(n)], env);
   if (typeof sampled === "string") return sampled;
   const cached = sampled.runs.find((r) => r.cache)!;
   return { ...forward, sampleMsPerToken: 1000 / cached.tokensPerS, sampleCpuMsPerToken: cached.cpuMsPerToken };
-}
-
-function spawnJson(command: string, args: string[], env: NodeJS.ProcessEnv): Measured | string {
-  const result = spawnSync(command, args, { encoding: "utf8", maxBuffer: 1 << 24, env, stdio: ["ignore", "pipe", "pipe"] });
-  const line = result.stdout?.trim().split("\n").filter((l) => l.startsWith("{")).pop();
-  if (result.status !== 0 || !line) {
-    const why = result.signal ? `stopped by ${result.signal}` : (result.stderr || result.error?.message || "").trim().split("\n").slice(-2).join(" | ");
-    return `failed: ${why}`;
-  }
-  return JSON.parse(line) as Measured;
 }
 
 /** Our side of a job, in this process. */

@@ -12,7 +12,7 @@
  * pays for the prompt, shown as "prompt ms"). The context grows by the tokens drawn, so it is
  * 512 to 512 + N. Each variant runs in its own process, alternating round by round.
  */
-import { spawnSync } from "node:child_process";
+import { spawnJson } from "./support/spawn.js";
 import { describeEngine, useBackend } from "../lib/engine/index.js";
 import { GPT, GPT2_PRESETS } from "../lib/models/gpt/index.js";
 import { generate } from "../lib/sample/index.js";
@@ -89,13 +89,7 @@ function spawnRun(variant: Variant, flags: { tokens: number; uncachedTokens: num
     : [process.execPath, ["--import", "tsx", "bench/gpt2.ts", "--worker", ...counts]];
   // Passive OpenMP waiting, as bench/native.ts: spinning threads make 2-thread PyTorch crawl on a busy machine.
   const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? "PASSIVE", COURSE_NATIVE_THREADS: String(flags.threads) };
-  const result = spawnSync(command, args, { encoding: "utf8", maxBuffer: 1 << 24, env, stdio: ["ignore", "pipe", "pipe"] });
-  const line = result.stdout?.trim().split("\n").filter((l) => l.startsWith("{")).pop();
-  if (result.status !== 0 || !line) {
-    const why = result.signal ? `stopped by ${result.signal}` : (result.stderr || result.error?.message || "").trim().split("\n").slice(-3).join(" | ");
-    return `failed: ${why}`;
-  }
-  return JSON.parse(line) as WorkerOutput;
+  return spawnJson<WorkerOutput>(command, args, env, 3);
 }
 
 function report(results: Map<Variant, { runs: RunResult[]; note: string }>): void {
