@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
-import { useBackend } from "../lib/engine/index.js";
+import { seededDropout, useBackend } from "../lib/engine/index.js";
 import {
   fusedAdamWStep, fusedCausalSelfAttention, fusedGelu, fusedLayerNorm, fusedOpsAvailable, nativeAddon, nativeStatus,
   setNativeKernelsEnabled,
@@ -55,13 +55,14 @@ function geluComposite(x: tf.Tensor): tf.Tensor {
 }
 
 /** nanoGPT's attention from c_attn's output, as lib/models/gpt writes it. */
-function attentionComposite(qkv: tf.Tensor2D, B: number, T: number, nHead: number): tf.Tensor {
+function attentionComposite(qkv: tf.Tensor2D, B: number, T: number, nHead: number, drop?: { rate: number; seed: number }): tf.Tensor {
   const C = qkv.shape[1] / 3;
   const hs = C / nHead;
   const heads = tf.reshape(tf.transpose(tf.reshape(qkv, [B, T, 3, nHead, hs]), [2, 0, 3, 1, 4]), [3, B * nHead, T, hs]);
   const [q, k, v] = tf.unstack(heads);
   const mask = tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), -1e9);
-  const weights = tf.softmax(tf.add(tf.matMul(tf.mul(q, 1 / Math.sqrt(hs)), k, false, true), mask));
+  const probs = tf.softmax(tf.add(tf.matMul(tf.mul(q, 1 / Math.sqrt(hs)), k, false, true), mask));
+  const weights = drop ? seededDropout(probs, drop.rate, drop.seed) : probs;
   return tf.reshape(tf.transpose(tf.reshape(tf.matMul(weights, v), [B, nHead, T, hs]), [0, 2, 1, 3]), [B * T, C]);
 }
 
@@ -122,6 +123,37 @@ describeNative("fused native ops", () => {
       }
     });
   }
+
+  // T = 70: a partial second block of query rows; seeds 7 and 2^32 − 1 (the hash's keys differ).
+  it.each([[2, 70, 2, 16, 0.2, 7], [3, 9, 3, 12, 0.5, 4294967295]])("causal self-attention with dropout B=%i T=%i heads=%i C=%i rate %f seed %i: the weights seededDropout drops, values and gradient", (B, T, nHead, C, rate, seed) => {
+    const qkv = random([B * T, 3 * C], 1) as tf.Tensor2D;
+    const dy = random([B * T, C]);
+    const drop = { rate, seed };
+    const fused = (x: tf.Tensor) => fusedCausalSelfAttention(x as tf.Tensor2D, B, T, nHead, undefined, drop)!;
+    const composite = (x: tf.Tensor) => attentionComposite(x as tf.Tensor2D, B, T, nHead, drop);
+    const y = fused(qkv);
+    expectClose(y, stock(() => composite(qkv)));
+    // Not the undropped attention: the mask is applied (a check that cannot pass by accident).
+    const plain = fusedCausalSelfAttention(qkv, B, T, nHead)!;
+    expect(tf.max(tf.abs(tf.sub(y, plain))).dataSync()[0]).toBeGreaterThan(0.01);
+    const grad = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(fused(x), dy)))(qkv);
+    const gradRef = stock(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(composite(x), dy)))(qkv));
+    expectClose(grad, gradRef);
+    tf.dispose([qkv, dy, y, plain, grad, gradRef]);
+  });
+
+  it("seeded dropout runs in C++ with the JavaScript kernel's mask, bit for bit (NaN and ±Infinity dropped to 0 alike)", () => {
+    const values = Float32Array.from({ length: 100_003 }, (_, i) => (i % 1000 === 0 ? [NaN, Infinity, -Infinity][i % 3] : rng.normal()));
+    const x = tf.tensor(values);
+    for (const [rate, seed] of [[0.1, 1], [0.5, 123456789], [0.9, 4294967295]]) {
+      const native = seededDropout(x, rate, seed).dataSync();
+      const js = stock(() => seededDropout(x, rate, seed).dataSync());
+      expect(Buffer.from(native.buffer).equals(Buffer.from(js.buffer)), `rate ${rate} seed ${seed}`).toBe(true);
+      const kept = native.filter((v) => v !== 0).length / native.length;
+      expect(Math.abs(kept - (1 - rate))).toBeLessThan(0.01);
+    }
+    x.dispose();
+  });
 
   it("attention keeps B·nHead·T·2 floats for its backward pass, not the B·nHead·T·T weights", () => {
     const [B, T, nHead, C] = [2, 24, 3, 12];

@@ -30,16 +30,17 @@ function batch(seed: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
 }
 
 /** Losses of `steps` AdamW steps from the same initial weights, the final weights, and the tensor counts after each step. */
-function train(native: boolean, steps: number) {
+function train(native: boolean, steps: number, dropout = 0) {
   setNativeKernelsEnabled(native);
   try {
-    const model = new GPT(config, { seed: 1337 });
+    const model = new GPT({ ...config, dropout }, { seed: 1337 });
+    const rng = new Rng(5); // dropout's seeds: the same sequence on both paths
     const optimizer = new AdamW(model.params, { learningRate: 3e-3, weightDecay: 0.1 });
     const { x, y } = batch(1);
     const losses: number[] = [];
     const tensorCounts: number[] = [];
     for (let s = 0; s < steps; s++) {
-      const { loss, grads } = lossAndGrads(model, x, y);
+      const { loss, grads } = lossAndGrads(model, x, y, { training: dropout > 0, rng });
       optimizer.step(grads);
       losses.push(loss.dataSync()[0]);
       tf.dispose([loss, ...Object.values(grads)]);
@@ -75,5 +76,22 @@ describeNative("GPT train step with native kernels", () => {
       expect(worst, name).toBeLessThan(1e-4);
     }
     expect(new Set(native.tensorCounts.slice(1)).size, `tensor counts ${native.tensorCounts}`).toBe(1);
+  });
+
+  it("with dropout (the fused attention drops the weights the composite form drops) matches the stock kernels", () => {
+    resetNativeKernelStats();
+    const native = train(true, 3, 0.2);
+    expect(nativeKernelStats().Softmax?.native ?? 0, "the composite attention's softmax ran").toBe(0);
+    const stock = train(false, 3, 0.2);
+    const undropped = train(false, 3);
+    const moved = Math.max(...Object.entries(undropped.weights).map(([name, w]) => Math.max(...w.map((v, i) => Math.abs(v - stock.weights[name][i])))));
+    expect(moved, "dropout changes the weights").toBeGreaterThan(1e-3);
+    native.losses.forEach((loss, i) => expect(Math.abs(loss - stock.losses[i]), `step ${i}: ${loss} vs ${stock.losses[i]}`).toBeLessThan(1e-4));
+    for (const [name, values] of Object.entries(stock.weights)) {
+      const mine = native.weights[name];
+      let worst = 0;
+      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(mine[i] - values[i]));
+      expect(worst, name).toBeLessThan(1e-4);
+    }
   });
 });

@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../util/random.js";
+import { variableGradsFreeing } from "../train/backprop.js";
 
 export type SaeArchitecture = "standard" | "topk" | "batchtopk" | "jumprelu";
 
@@ -277,7 +278,7 @@ export class SparseAutoencoder {
   /** Gradients of `loss` with respect to every parameter, keyed as `params` (for AdamW.step). */
   gradients(loss: () => tf.Scalar): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
     const entries = Object.entries(this.params);
-    const { value, grads } = tf.variableGrads(loss, entries.map(([, v]) => v));
+    const { value, grads } = variableGradsFreeing(loss, entries.map(([, v]) => v));
     return { value, grads: Object.fromEntries(entries.map(([key, v]) => [key, grads[v.name]])) };
   }
 

@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { AdamW } from "../train/adamw.js";
+import { variableGradsFreeing } from "../train/backprop.js";
 import { Rng } from "../util/random.js";
 
 export interface ToySuperpositionOptions {
@@ -48,7 +49,7 @@ export async function trainToySuperposition(options: ToySuperpositionOptions): P
   for (let step = 1; step <= steps; step++) {
     for (let i = 0; i < x.length; i++) x[i] = rng.random() < sparsity ? 0 : rng.random();
     const batch = tf.tensor2d(x, [batchSize, n]);
-    const { value, grads } = tf.variableGrads(() =>
+    const { value, grads } = variableGradsFreeing(() =>
       tf.tidy(() => {
         const hidden = tf.matMul(batch, params.W, false, true);
         const out = tf.relu(tf.add(tf.matMul(hidden, params.W), params.b));

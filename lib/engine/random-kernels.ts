@@ -16,6 +16,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { allocFloats, rawEntry, rawValuesOf } from "../native/pool.js";
+import { state } from "../native/state.js";
 import type { CpuBackend } from "../native/tensors.js";
 
 export const dropoutKernelName = "CourseDropout";
@@ -54,7 +55,7 @@ export function randomUniform(seed: number, index: number): number {
 }
 
 /** What every backend computes with: integers and one float32, so none rounds differently. */
-interface DropoutConstants {
+export interface DropoutConstants {
   /** seedKey(seed), XORed in before the second hash. */
   key: number;
   /** Keep an element when its top 24 bits are >= threshold, i.e. uniform >= rate. */
@@ -63,7 +64,7 @@ interface DropoutConstants {
   scale: number;
 }
 
-function dropoutConstants(rate: number, seed: number): DropoutConstants {
+export function dropoutConstants(rate: number, seed: number): DropoutConstants {
   if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropout rate must be in [0, 1), got ${rate}`);
   return { key: seedKey(seed), threshold: Math.ceil(rate * 0x1000000), scale: Math.fround(1 / (1 - rate)) };
 }
@@ -99,7 +100,14 @@ const cpuDropout: tf.KernelFunc = ({ inputs, attrs, backend }) => {
   // A pooled output, and the input read without marking its buffer escaped (lib/native/pool.ts):
   // otherwise every dropout of a training step leaves two large buffers to the garbage collector.
   const out = allocFloats(tf.util.sizeFromShape(x.shape));
-  applyMask(rawValuesOf(rawEntry(cpu, x.dataId)) as Float32Array, out, dropoutConstants(rate, seed));
+  const values = rawValuesOf(rawEntry(cpu, x.dataId)) as ArrayLike<number>;
+  const constants = dropoutConstants(rate, seed);
+  const native = state();
+  if (native.addon && native.enabled && values instanceof Float32Array) {
+    native.addon.dropout(values, out, constants.key, constants.threshold, constants.scale); // the same mask, in C++
+  } else {
+    applyMask(values, out, constants);
+  }
   return cpu.makeTensorInfo(x.shape, "float32", out);
 };
 

@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { GPT } from "../models/gpt/index.js";
+import { variableGradsFreeing } from "../train/backprop.js";
 import type { ChatBatch } from "./chat.js";
 import { dpoLoss, maskedCrossEntropy, tokenLogProbs } from "./losses.js";
 
@@ -12,7 +13,7 @@ export type Grads = Record<string, tf.Tensor>;
 /** Gradients of f() with respect to every parameter of `params`, keyed by their names. */
 export function gradsByName(params: Record<string, tf.Variable>, f: () => tf.Scalar): { value: tf.Scalar; grads: Grads } {
   const names = Object.keys(params);
-  const { value, grads } = tf.variableGrads(f, names.map((n) => params[n]));
+  const { value, grads } = variableGradsFreeing(f, names.map((n) => params[n]));
   const byName: Grads = {};
   names.forEach((n) => {
     const g = grads[params[n].name];

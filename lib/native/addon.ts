@@ -32,11 +32,16 @@ export interface NativeAddon {
     dx: Float32Array, dgain: Float32Array, rows: number, cols: number): void;
   gelu(x: Float32Array, y: Float32Array): void;
   geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
-  /** stats (B·nHead, T, 2): each attention row's max and 1 / sum, for attentionGrad. */
+  /** out = x with seeded dropout (key, threshold, scale as lib/engine/random-kernels.ts makes them). */
+  dropout(x: Float32Array, out: Float32Array, key: number, threshold: number, scale: number): void;
+  /**
+   * stats (B·nHead, T, 2): each attention row's max and 1 / sum, for attentionGrad. The optional
+   * key, threshold, scale drop out attention weights (element index in (B·nHead, T, T)).
+   */
   attention(qkv: Float32Array, y: Float32Array, stats: Float32Array, batch: number, t: number, nHead: number, c: number,
-    scale: number): void;
+    scale: number, ...dropout: [] | [key: number, threshold: number, scale: number]): void;
   attentionGrad(dy: Float32Array, qkv: Float32Array, stats: Float32Array, dqkv: Float32Array, batch: number, t: number,
-    nHead: number, c: number, scale: number): void;
+    nHead: number, c: number, scale: number, ...dropout: [] | [key: number, threshold: number, scale: number]): void;
   blasName(): "openblas" | "builtin";
   useOpenBlas(enable: boolean): boolean;
   /** OpenBLAS's threads only. */

@@ -10,6 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { NativeAddon } from "./addon.js";
+import { dropoutConstants } from "../engine/random-kernels.js";
 import { input, type NativeKernel } from "./kernel.js";
 import { allocFloats, rawEntry, rawValuesOf } from "./pool.js";
 import { state } from "./state.js";
@@ -37,6 +38,14 @@ interface AttentionAttrs {
   t: number;
   nHead: number;
   scale: number;
+  /** Dropout of the attention weights (threshold 0: none); see lib/engine/random-kernels.ts. */
+  dropKey: number;
+  dropThreshold: number;
+  dropScale: number;
+}
+
+function dropoutArgs({ dropKey, dropThreshold, dropScale }: AttentionAttrs): [] | [number, number, number] {
+  return dropThreshold > 0 ? [dropKey, dropThreshold, dropScale] : [];
 }
 
 /** The custom cpu kernels behind the fused ops (registered by install.ts). */
@@ -97,7 +106,7 @@ export const fusedKernels: NativeKernel[] = [
       // Each attention row's max and 1 / sum: the backward pass recomputes the weights from
       // them instead of keeping (B·nHead, T, T) of them per layer.
       const [y, stats] = [allocFloats(batch * t * c), allocFloats(batch * nHead * t * 2)];
-      addon.attention(floats(args.backend, qkv)!, y, stats, batch, t, nHead, c, scale);
+      addon.attention(floats(args.backend, qkv)!, y, stats, batch, t, nHead, c, scale, ...dropoutArgs(args.attrs as unknown as AttentionAttrs));
       return [args.backend.makeTensorInfo([batch * t, c], "float32", y),
         args.backend.makeTensorInfo([batch * nHead, t, 2], "float32", stats)];
     },
@@ -110,7 +119,7 @@ export const fusedKernels: NativeKernel[] = [
       const c = qkv.shape[1] / 3;
       const dqkv = allocFloats(batch * t * 3 * c);
       const f = (x: tf.TensorInfo) => floats(args.backend, x)!;
-      addon.attentionGrad(f(dy), f(qkv), f(stats), dqkv, batch, t, nHead, c, scale);
+      addon.attentionGrad(f(dy), f(qkv), f(stats), dqkv, batch, t, nHead, c, scale, ...dropoutArgs(args.attrs as unknown as AttentionAttrs));
       return args.backend.makeTensorInfo(qkv.shape, "float32", dqkv);
     },
   },
@@ -160,14 +169,20 @@ export function fusedGelu<T extends tf.Tensor>(x: T): T | null {
  * Causal multi-head self-attention from the fused projection: qkv is (B·T, 3C), rows in batch
  * then time order, columns [q | k | v] with nHead heads of C / nHead side by side (nanoGPT's
  * c_attn output). Returns y (B·T, C), heads side by side: softmax(q kᵀ · scale + causal mask) v,
- * scale defaulting to 1/sqrt(C / nHead). No dropout (use the composite form when training with
- * dropout). Null where it cannot run natively.
+ * scale defaulting to 1/sqrt(C / nHead). `dropout` drops attention weights as
+ * seededDropout(weights, rate, seed) would on the (B·nHead, T, T) weights: the same mask.
+ * Null where it cannot run natively.
  */
-export function fusedCausalSelfAttention(qkv: tf.Tensor2D, batch: number, t: number, nHead: number, scale?: number): tf.Tensor2D | null {
+export function fusedCausalSelfAttention(qkv: tf.Tensor2D, batch: number, t: number, nHead: number, scale?: number,
+  dropout?: { rate: number; seed: number }): tf.Tensor2D | null {
   if (!fusedAddon() || qkv.dtype !== "float32" || qkv.rank !== 2 || qkv.size === 0) return null;
   const c = qkv.shape[1] / 3;
   if (!Number.isInteger(c) || c % nHead !== 0 || qkv.shape[0] !== batch * t) return null;
-  const attrs: AttentionAttrs = { batch, t, nHead, scale: scale ?? 1 / Math.sqrt(c / nHead) };
+  const drop = dropout && dropout.rate > 0 ? dropoutConstants(dropout.rate, dropout.seed >>> 0) : null;
+  const attrs: AttentionAttrs = {
+    batch, t, nHead, scale: scale ?? 1 / Math.sqrt(c / nHead),
+    dropKey: drop?.key ?? 0, dropThreshold: drop?.threshold ?? 0, dropScale: drop?.scale ?? 1,
+  };
   const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
     const [y, stats] = runKernel(ATTENTION, { qkv: input }, attrs as unknown as Record<string, number>);
     save([input, stats]);

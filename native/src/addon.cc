@@ -347,6 +347,30 @@ napi_value GeluGrad(napi_env env, napi_callback_info info) {
 }
 
 // attention(qkv, y, stats, B, T, nHead, C, scale)
+// Optional trailing arguments (key, threshold, scale) of a dropout; absent: none.
+Dropout dropoutArgs(Call& c, size_t first) {
+  Dropout d;
+  if (c.argc <= first) return d;
+  const size_t key = c.count(first), threshold = c.count(first + 1);
+  d.scale = float(c.number(first + 2));
+  if (!c.check(key <= 0xffffffffu && threshold <= 0x1000000u, "course_native: bad dropout constants")) return d;
+  d.key = uint32_t(key);
+  d.threshold = uint32_t(threshold);
+  return d;
+}
+
+napi_value Dropout_(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  size_t n = 0, no = 0;
+  const float* x = c.f32(0, &n);
+  float* out = c.f32(1, &no);
+  const Dropout d = dropoutArgs(c, 2);
+  if (c.failed) return nullptr;
+  if (!c.check(no >= n && c.argc > 2, "course_native.dropout: bad arguments")) return nullptr;
+  dropout(x, out, n, d);
+  return c.undefined();
+}
+
 napi_value Attention(napi_env env, napi_callback_info info) {
   Call c(env, info);
   size_t nqkv = 0, ny = 0, np = 0;
@@ -355,13 +379,14 @@ napi_value Attention(napi_env env, napi_callback_info info) {
   float* stats = c.f32(2, &np);
   int B = int(c.count(3)), T = int(c.count(4)), nHead = int(c.count(5)), C = int(c.count(6));
   float scale = float(c.number(7));
+  const Dropout drop = dropoutArgs(c, 8);
   if (c.failed) return nullptr;
   if (nHead <= 0 || C % nHead != 0 || nqkv < size_t(B) * T * 3 * C || ny < size_t(B) * T * C ||
       np < size_t(B) * nHead * T * 2) {
     c.fail("course_native.attention: bad sizes");
     return nullptr;
   }
-  causalAttentionForward(qkv, y, stats, B, T, nHead, C, scale);
+  causalAttentionForward(qkv, y, stats, B, T, nHead, C, scale, drop);
   return c.undefined();
 }
 
@@ -375,13 +400,14 @@ napi_value AttentionGrad(napi_env env, napi_callback_info info) {
   float* dqkv = c.f32(3, &nd);
   int B = int(c.count(4)), T = int(c.count(5)), nHead = int(c.count(6)), C = int(c.count(7));
   float scale = float(c.number(8));
+  const Dropout drop = dropoutArgs(c, 9);
   if (c.failed) return nullptr;
   if (nHead <= 0 || C % nHead != 0 || nqkv < size_t(B) * T * 3 * C || nd < size_t(B) * T * 3 * C ||
       ndy < size_t(B) * T * C || np < size_t(B) * nHead * T * 2) {
     c.fail("course_native.attentionGrad: bad sizes");
     return nullptr;
   }
-  causalAttentionBackward(dy, qkv, stats, dqkv, B, T, nHead, C, scale);
+  causalAttentionBackward(dy, qkv, stats, dqkv, B, T, nHead, C, scale, drop);
   return c.undefined();
 }
 
@@ -434,7 +460,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"softmax", Softmax},       {"reduce", Reduce},   {"stridedCopy", StridedCopy},
       {"copy2d", Copy2d},         {"stridedScatter", StridedScatter},         {"gather", Gather},   {"segmentSum", SegmentSum},
       {"adamW", AdamW},           {"layerNorm", LayerNorm}, {"layerNormGrad", LayerNormGrad},
-      {"gelu", Gelu},             {"geluGrad", GeluGrad},
+      {"gelu", Gelu},             {"geluGrad", GeluGrad},     {"dropout", Dropout_},
       {"attention", Attention},   {"attentionGrad", AttentionGrad},           {"blasName", BlasName}, {"useOpenBlas", UseOpenBlas},
       {"setBlasThreads", SetBlasThreads}, {"setThreads", SetThreads}, {"threads", Threads},
   };

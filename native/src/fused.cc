@@ -52,14 +52,11 @@ void layerNormForward(const float* x, const float* gain, float* y, float* mean, 
     for (size_t r = r0; r < r1; r++) {
       const float* __restrict xr = x + r * cols;
       float* __restrict yr = y + r * cols;
-      double sum = 0;
-      for (size_t j = 0; j < cols; j++) sum += xr[j];
-      const float mu = float(sum / double(cols));
-      double sq = 0;
-      for (size_t j = 0; j < cols; j++) {
+      const float mu = float(laneSum<double>(cols, [xr](size_t j) { return double(xr[j]); }) / double(cols));
+      const double sq = laneSum<double>(cols, [xr, mu](size_t j) {
         const float d = xr[j] - mu;
-        sq += double(d) * d;
-      }
+        return double(d) * d;
+      });
       const float rs = 1.0f / std::sqrt(float(sq / double(cols)) + eps);
       for (size_t j = 0; j < cols; j++) yr[j] = (xr[j] - mu) * rs * gain[j];
       mean[r] = mu;
@@ -82,14 +79,11 @@ void layerNormBackward(const float* dy, const float* x, const float* mean, const
         const float* __restrict xr = x + r * cols;
         float* __restrict dxr = dx + r * cols;
         const float mu = mean[r], rs = rstd[r];
-        double sumDxHat = 0, sumDxHatXHat = 0;
-        for (size_t j = 0; j < cols; j++) {
-          const float xHat = (xr[j] - mu) * rs;
-          const float dxHat = dyr[j] * gain[j];
-          sumDxHat += dxHat;
-          sumDxHatXHat += double(dxHat) * xHat;
-          dg[j] += dyr[j] * xHat;
-        }
+        for (size_t j = 0; j < cols; j++) dg[j] += dyr[j] * ((xr[j] - mu) * rs);
+        const double sumDxHat = laneSum<double>(cols, [dyr, gain](size_t j) { return double(dyr[j] * gain[j]); });
+        const double sumDxHatXHat = laneSum<double>(cols, [dyr, gain, xr, mu, rs](size_t j) {
+          return double(dyr[j] * gain[j]) * ((xr[j] - mu) * rs);
+        });
         const float meanDxHat = float(sumDxHat / double(cols));
         const float meanDxHatXHat = float(sumDxHatXHat / double(cols));
         for (size_t j = 0; j < cols; j++) {
@@ -108,14 +102,15 @@ void layerNormBackward(const float* dy, const float* x, const float* mean, const
 
 namespace {
 
-// tfjs's erf (Abramowitz & Stegun 7.1.26), as the cpu backend computes it.
-inline float erfAS(float x) {
+// tfjs's erf (Abramowitz & Stegun 7.1.26), as the cpu backend computes it, given expNegSq =
+// exp(-x * x) (GELU's gradient needs that exponential for its density too).
+inline float erfAS(float x, float expNegSq) {
   const float p = 0.3275911f, a1 = 0.254829592f, a2 = -0.284496736f, a3 = 1.421413741f,
               a4 = -1.453152027f, a5 = 1.061405429f;
   const float sign = x > 0 ? 1.0f : (x < 0 ? -1.0f : 0.0f);
   const float v = std::fabs(x);
   const float t = 1.0f / (1.0f + p * v);
-  return sign * (1.0f - (((((a5 * t + a4) * t) + a3) * t + a2) * t + a1) * t * fastExp(-v * v));
+  return sign * (1.0f - (((((a5 * t + a4) * t) + a3) * t + a2) * t + a1) * t * expNegSq);
 }
 
 }  // namespace
@@ -123,9 +118,15 @@ inline float erfAS(float x) {
 void gelu(const float* __restrict x, float* __restrict y, size_t n) {
   parallelFor(n, kGrain, [&](size_t i0, size_t i1) {
     for (size_t i = i0; i < i1; i++) {
-      const float xi = x[i];
-      y[i] = xi * (0.5f * (1.0f + erfAS(xi * 0.70710678118654752f)));
+      const float xi = x[i], u = xi * 0.70710678118654752f;
+      y[i] = xi * (0.5f * (1.0f + erfAS(u, expNonPositive(-u * u))));
     }
+  });
+}
+
+void dropout(const float* __restrict x, float* __restrict out, size_t n, const Dropout& drop) {
+  parallelFor(n, kGrain, [&](size_t i0, size_t i1) {
+    for (size_t i = i0; i < i1; i++) out[i] = drop.apply(x[i], i);
   });
 }
 
@@ -133,9 +134,10 @@ void geluBackward(const float* __restrict dy, const float* __restrict x, float* 
   const float invSqrt2Pi = 0.39894228040143268f;
   parallelFor(n, kGrain, [&](size_t i0, size_t i1) {
     for (size_t i = i0; i < i1; i++) {
-      const float xi = x[i];
-      const float cdf = 0.5f * (1.0f + erfAS(xi * 0.70710678118654752f));
-      const float pdf = fastExp(-0.5f * xi * xi) * invSqrt2Pi;
+      const float xi = x[i], u = xi * 0.70710678118654752f;
+      const float e = expNonPositive(-u * u);  // exp(-x^2 / 2): in erf(x / sqrt 2) and in the density
+      const float cdf = 0.5f * (1.0f + erfAS(u, e));
+      const float pdf = e * invSqrt2Pi;
       // An explicit fma: left to the compiler, the vectorized loop and its scalar remainder
       // contract this differently, and results would depend on where the threads' chunks end.
       dx[i] = dy[i] * std::fma(xi, pdf, cdf);

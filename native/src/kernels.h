@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <cstddef>
+#include "random.h"
 
 namespace course {
 
@@ -69,15 +70,19 @@ void layerNormBackward(const float* dy, const float* x, const float* mean, const
                        const float* gain, float* dx, float* dgain, size_t rows, size_t cols);
 // Exact GELU x * Phi(x), with tfjs's erf approximation; and its gradient.
 void gelu(const float* x, float* y, size_t n);
+// out = x * drop.factor(i) for i < n (seededDropout's cpu kernel).
+void dropout(const float* x, float* out, size_t n, const Dropout& drop);
 void geluBackward(const float* dy, const float* x, float* dx, size_t n);
 
 // ---- attention.cc ----
 // Causal self-attention straight from the fused projection qkv[B*T, 3C] (q | k | v, heads of
 // size C / nHead side by side) to y[B*T, C], keeping each attention row's max and 1 / sum,
 // stats[B*nHead, T, 2], from which the backward pass (writing dqkv[B*T, 3C]) recomputes the weights.
+// With drop.on(), the weights (B * nHead, T, T), row-major, get inverted dropout, element
+// (task * T + i) * T + j drawn as seededDropout draws it.
 void causalAttentionForward(const float* qkv, float* y, float* stats, int B, int T, int nHead, int C,
-                            float scale);
+                            float scale, const Dropout& drop = Dropout());
 void causalAttentionBackward(const float* dy, const float* qkv, const float* stats, float* dqkv, int B,
-                             int T, int nHead, int C, float scale);
+                             int T, int nHead, int C, float scale, const Dropout& drop = Dropout());
 
 }  // namespace course

@@ -139,18 +139,19 @@ export class GPT {
     const headSize = C / nHead;
     const qkv = this.linear(x, `${h}.attn.c_attn`); // (B·T, 3C): [q | k | v], each nHead heads wide
     if (cached) return drop(this.linear(cached.cache.attend(cached.layer, qkv, B, T, this.causalMask), `${h}.attn.c_proj`));
-    if (drop === NO_DROPOUT) {
-      // Native fused attention (cpu backend with the addon; it has no dropout): scores, mask, softmax
-      // and the weighted sum in one kernel. Null elsewhere, and the composite form below runs.
-      const fused = fusedCausalSelfAttention(qkv, B, T, nHead);
-      if (fused) return drop(this.linear(fused, `${h}.attn.c_proj`));
-    }
+    // Native fused attention (cpu backend with the addon): scores, mask, softmax, the weights'
+    // dropout and the weighted sum in one kernel. Null elsewhere, and the composite form below runs.
+    // (Both take the weights' dropout seed here, in the same order, so both drop the same weights.)
+    const weightsSeed = drop.seed();
+    const fused = fusedCausalSelfAttention(qkv, B, T, nHead, undefined, weightsSeed === null ? undefined : { rate: drop.rate, seed: weightsSeed });
+    if (fused) return drop(this.linear(fused, `${h}.attn.c_proj`));
     const heads = tf.reshape(tf.transpose(tf.reshape(qkv, [B, T, 3, nHead, headSize]), [2, 0, 3, 1, 4]), [3, B * nHead, T, headSize]);
     const [q, k, v] = tf.unstack(heads) as tf.Tensor3D[];
     // Scaling q rather than the scores: fewer elements when T > headSize.
     const scores = tf.matMul(tf.mul(q, 1 / Math.sqrt(headSize)), k, false, true); // (B·nHead, T, T)
     const mask = T === this.config.blockSize ? this.causalMask : tf.slice(this.causalMask, [0, 0], [T, T]);
-    const weights = drop(tf.softmax(tf.add(scores, mask)));
+    const probs = tf.softmax(tf.add(scores, mask));
+    const weights = weightsSeed === null ? probs : dropout(probs, drop.rate, weightsSeed);
     const y = tf.matMul(weights, v); // (B·nHead, T, headSize)
     const merged = tf.reshape(tf.transpose(tf.reshape(y, [B, nHead, T, headSize]), [0, 2, 1, 3]), [B * T, C]) as tf.Tensor2D;
     return drop(this.linear(merged, `${h}.attn.c_proj`));
@@ -166,12 +167,14 @@ export class GPT {
     if (!options.training || rate === 0) return NO_DROPOUT;
     const rng = options.rng;
     if (!rng) throw new Error("forward: training with dropout needs options.rng (it seeds the dropout masks)");
-    return (x) => dropout(x, rate, rng.seed());
+    const seed = () => rng.seed();
+    return Object.assign(<T extends tf.Tensor>(x: T) => dropout(x, rate, seed()), { rate, seed });
   }
 }
 
-type Dropout = <T extends tf.Tensor>(x: T) => T;
-const NO_DROPOUT: Dropout = (x) => x;
+/** Dropout at the model's rate, each call with the next seed; seed() draws one (null: no dropout). */
+type Dropout = (<T extends tf.Tensor>(x: T) => T) & { rate: number; seed: () => number | null };
+const NO_DROPOUT: Dropout = Object.assign(<T extends tf.Tensor>(x: T) => x, { rate: 0, seed: () => null });
 
 type ParamValues = (name: string, shape: number[]) => Float32Array;
 
