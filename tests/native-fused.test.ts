@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import { seededDropout, useBackend } from "../lib/engine/index.js";
 import {
-  fusedAdamWStep, fusedCausalSelfAttention, fusedGelu, fusedLayerNorm, fusedOpsAvailable, nativeAddon, nativeStatus,
+  fusedAdamWStep, fusedCausalSelfAttention, fusedGelu, fusedLayerNorm, fusedOpsAvailable, fusedSumOfSquares, nativeAddon, nativeStatus,
   setNativeKernelsEnabled,
 } from "../lib/native/index.js";
 import { Rng } from "../lib/util/random.js";
@@ -140,6 +140,17 @@ describeNative("fused native ops", () => {
     const gradRef = stock(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(composite(x), dy)))(qkv));
     expectClose(grad, gradRef);
     tf.dispose([qkv, dy, y, plain, grad, gradRef]);
+  });
+
+  it("sum of squares over many tensors (the gradient norm) matches a float64 sum, across block edges", () => {
+    const tensors = [1, 4095, 4096, 4097, 100_003].map((n, i) => random([n], i + 1));
+    let expected = 0;
+    for (const t of tensors) for (const v of t.dataSync()) expected += v * v;
+    const got = fusedSumOfSquares(tensors)!;
+    expect(Math.abs(got - expected) / expected).toBeLessThan(1e-12);
+    expect(fusedSumOfSquares([tf.tensor1d([3, 4]), tf.tensor2d([[12]])])).toBe(169);
+    expect(stock(() => fusedSumOfSquares(tensors))).toBeNull(); // not native: the caller's tf ops run
+    tf.dispose(tensors);
   });
 
   it("seeded dropout runs in C++ with the JavaScript kernel's mask, bit for bit (NaN and ±Infinity dropped to 0 alike)", () => {

@@ -5,9 +5,11 @@
  *
  * Bit-identical across thread counts (each output element is computed by one thread in a fixed
  * order, and sums over long axes use fixed blocks added in order): every kernel in
- * tests/support/native-thread-cases.ts except matMul. matMul goes through OpenBLAS, which does not
- * promise it (it splits the matrices among its threads); it is held to a bound instead, the rounding
- * error of two summation orders, and on OpenBLAS 0.3.21 it has been identical too. A whole GPT
+ * tests/support/native-thread-cases.ts except matMul. matMul cuts C into row or column slabs on
+ * the pool, each a single-threaded OpenBLAS call with the same K order, but OpenBLAS does not
+ * promise that an element's rounding is independent of where its slab starts; it is held to a
+ * bound instead, the rounding error of two summation orders, and on OpenBLAS 0.3.21 it has been
+ * identical too. A whole GPT
  * train step (forward, backward, AdamW, three steps) is compared as well.
  *
  * The outputs at 3 threads are also checked against references computed here in float64.

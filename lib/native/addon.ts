@@ -32,6 +32,8 @@ export interface NativeAddon {
     dx: Float32Array, dgain: Float32Array, rows: number, cols: number): void;
   gelu(x: Float32Array, y: Float32Array): void;
   geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /** Σ x² in double, the same for any number of threads. */
+  sumOfSquares(x: Float32Array): number;
   /** out = x with seeded dropout (key, threshold, scale as lib/engine/random-kernels.ts makes them). */
   dropout(x: Float32Array, out: Float32Array, key: number, threshold: number, scale: number): void;
   /**

@@ -195,6 +195,24 @@ export function fusedCausalSelfAttention(qkv: tf.Tensor2D, batch: number, t: num
   return op(qkv) as tf.Tensor2D;
 }
 
+/**
+ * Σ over the tensors of Σ x², read in place (each tensor's sum in double, the tensors added in
+ * order): one native pass per tensor instead of a square, a sum and an add kernel. Null where it
+ * cannot run natively.
+ */
+export function fusedSumOfSquares(tensors: tf.Tensor[]): number | null {
+  const addon = fusedAddon();
+  if (!addon || tensors.some((t) => t.dtype !== "float32")) return null;
+  const backend = tf.backend() as unknown as CpuBackend;
+  const arrays = tensors.map((t) => floats(backend, t));
+  if (arrays.some((a) => a == null)) return null;
+  let total = 0;
+  arrays.forEach((values, i) => {
+    total += addon.sumOfSquares(values!.length === tensors[i].size ? values! : values!.subarray(0, tensors[i].size));
+  });
+  return total;
+}
+
 export interface FusedAdamWOptions {
   beta1: number;
   beta2: number;

@@ -18,5 +18,5 @@ export {
 export type { NativeInstallResult, NativeStatus, KernelStats } from "./install.js";
 export type { NativeAddon } from "./addon.js";
 export { setBufferPooling, pooledBytes } from "./pool.js";
-export { fusedLayerNorm, fusedGelu, fusedCausalSelfAttention, fusedAdamWStep, fusedOpsAvailable } from "./fused.js";
+export { fusedLayerNorm, fusedGelu, fusedCausalSelfAttention, fusedAdamWStep, fusedOpsAvailable, fusedSumOfSquares } from "./fused.js";
 export type { FusedAdamWOptions } from "./fused.js";

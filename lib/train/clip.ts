@@ -1,9 +1,12 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { fusedSumOfSquares } from "../native/fused.js";
 
 export type Gradients = Record<string, tf.Tensor>;
 
 /** The global L2 norm of all gradients together: sqrt(Σ g²) over every element of every tensor. */
 export function globalNorm(grads: Gradients): tf.Scalar {
+  const native = fusedSumOfSquares(Object.values(grads));
+  if (native !== null) return tf.scalar(Math.sqrt(native));
   return tf.tidy(() => {
     // Summed two at a time: one addN over every parameter exceeds WebGPU's storage-buffer limit.
     const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));

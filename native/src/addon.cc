@@ -359,6 +359,16 @@ Dropout dropoutArgs(Call& c, size_t first) {
   return d;
 }
 
+napi_value SumOfSquares(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  size_t n = 0;
+  const float* x = c.f32(0, &n);
+  if (c.failed) return nullptr;
+  napi_value v;
+  napi_create_double(env, sumOfSquares(x, n), &v);
+  return v;
+}
+
 napi_value Dropout_(napi_env env, napi_callback_info info) {
   Call c(env, info);
   size_t n = 0, no = 0;
@@ -432,14 +442,14 @@ napi_value SetBlasThreads(napi_env env, napi_callback_info info) {
   return c.undefined();
 }
 
-// setThreads(n): the kernels' thread pool and OpenBLAS both get n threads (they never run at
+// setThreads(n): the kernels' thread pool gets n threads and OpenBLAS one per pool thread (they never run at
 // the same time: every kernel returns before the next one starts).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Call c(env, info);
   size_t n = c.count(0);
   if (c.failed || !c.check(n >= 1 && n <= 1024, "course_native.setThreads: expected 1 to 1024 threads")) return nullptr;
   setThreads(int(n));
-  blasSetThreads(int(n));
+  blasSetThreads(1);  // matMul splits its work on the pool; each piece runs OpenBLAS on one thread
   return c.undefined();
 }
 
@@ -460,7 +470,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"softmax", Softmax},       {"reduce", Reduce},   {"stridedCopy", StridedCopy},
       {"copy2d", Copy2d},         {"stridedScatter", StridedScatter},         {"gather", Gather},   {"segmentSum", SegmentSum},
       {"adamW", AdamW},           {"layerNorm", LayerNorm}, {"layerNormGrad", LayerNormGrad},
-      {"gelu", Gelu},             {"geluGrad", GeluGrad},     {"dropout", Dropout_},
+      {"gelu", Gelu},             {"geluGrad", GeluGrad},     {"dropout", Dropout_}, {"sumOfSquares", SumOfSquares},
       {"attention", Attention},   {"attentionGrad", AttentionGrad},           {"blasName", BlasName}, {"useOpenBlas", UseOpenBlas},
       {"setBlasThreads", SetBlasThreads}, {"setThreads", SetThreads}, {"threads", Threads},
   };

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 #include "kernels.h"
+#include "parallel.h"
 
 namespace course {
 namespace {
@@ -151,6 +152,35 @@ void blasSetThreads(int n) {
 
 int blasThreads() { return blasThreadCount; }
 
+namespace {
+
+// C's rows or columns per piece are multiples of this (OpenBLAS's SkylakeX tiles are 16 wide).
+constexpr int kAlign = 16;
+// Products smaller than this many multiply-adds run as one call: waking the pool costs more.
+constexpr double kSplitWork = 1 << 20;
+
+// One matmul of the batch, restricted to C's rows [r0, r1) or (byColumns) columns [r0, r1).
+void matMulPiece(SgemmFn sgemm, SgemvFn sgemv, const float* a, const float* b, float* c, int M, int N, int K,
+                 bool transA, bool transB, bool byColumns, int r0, int r1) {
+  const int lda = transA ? M : K, ldb = transB ? K : N;
+  if (byColumns) {
+    const float* bj = transB ? b + size_t(r0) * K : b + r0;
+    if (M == 1 && sgemv) {
+      if (transB) sgemv(kRowMajor, kNoTrans, r1 - r0, K, 1.0f, bj, K, a, 1, 0.0f, c + r0, 1);
+      else sgemv(kRowMajor, kTrans, K, r1 - r0, 1.0f, bj, N, a, 1, 0.0f, c + r0, 1);
+      return;
+    }
+    sgemm(kRowMajor, transA ? kTrans : kNoTrans, transB ? kTrans : kNoTrans, M, r1 - r0, K, 1.0f, a, lda, bj, ldb,
+          0.0f, c + r0, N);
+  } else {
+    const float* ai = transA ? a + r0 : a + size_t(r0) * K;
+    sgemm(kRowMajor, transA ? kTrans : kNoTrans, transB ? kTrans : kNoTrans, r1 - r0, N, K, 1.0f, ai, lda, b, ldb,
+          0.0f, c + size_t(r0) * N, N);
+  }
+}
+
+}  // namespace
+
 void batchMatMul(const float* a, const float* b, float* out, int batch, int batchA, int batchB,
                  int M, int N, int K, bool transA, bool transB) {
   const size_t aSize = size_t(M) * K, bSize = size_t(K) * N, outSize = size_t(M) * N;
@@ -164,6 +194,25 @@ void batchMatMul(const float* a, const float* b, float* out, int batch, int batc
   if (batchB == 1 && batchA == batch && !transA && batch > 1) {
     M *= batch;
     batch = batchA = 1;
+  }
+  // On the pool: OpenBLAS runs single-threaded inside each piece (blasSetThreads keeps it at one
+  // thread), the pieces cut C into row or column slabs, so each C element is computed by one
+  // call with the same K order as unsplit: the result does not depend on the thread count.
+  if (sgemm && threads() > 1 && double(batch) * M * N * K >= kSplitWork) {
+    const bool byColumns = N > M;
+    const int extent = byColumns ? N : M;
+    const int wanted = std::max(1, (threads() + batch - 1) / batch);
+    const int pieces = std::max(1, std::min(wanted, extent / kAlign));
+    const int step = (extent / pieces + kAlign - 1) / kAlign * kAlign;
+    const int perBatch = (extent + step - 1) / step;
+    parallelFor(size_t(batch) * perBatch, 1, [&](size_t t0, size_t t1) {
+      for (size_t t = t0; t < t1; t++) {
+        const int i = int(t / perBatch), r0 = int(t % perBatch) * step, r1 = std::min(extent, r0 + step);
+        matMulPiece(sgemm, sgemv, a + (i % batchA) * aSize, b + (i % batchB) * bSize, out + i * outSize, M, N, K,
+                    transA, transB, byColumns, r0, r1);
+      }
+    });
+    return;
   }
   std::vector<float> scratchA, scratchB;
   for (int i = 0; i < batch; i++) {

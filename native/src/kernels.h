@@ -39,6 +39,8 @@ void softmax(const float* x, float* out, size_t rows, size_t cols);
 enum ReduceOp { kSum, kMean, kMaxR, kMinR, kProd };
 // x viewed as [pre, red, post]; out is [pre, post].
 void reduce(ReduceOp op, const float* x, float* out, size_t pre, size_t red, size_t post);
+// Σ x[i]² in double (fixed blocks, added in order: the same for any number of threads).
+double sumOfSquares(const float* x, size_t n);
 
 // ---- layout.cc (dtype-agnostic: moves 4-byte elements) ----
 // out[i] = x[offset + sum_d idx_d * strides[d]] for the output index idx over shape.
