@@ -65,8 +65,13 @@ function walkBack(engine: EngineInternals, nodes: TapeNode[], y: tf.Tensor): Map
     const node = nodes[i];
     if (!node.gradient) throw new Error(`Cannot compute gradient: no gradient function for node ${node.id}`);
     const dxs = node.gradient(node.outputs.map((o) => gradOf.get(o.id) ?? null));
-    for (const [name, x] of Object.entries(node.inputs)) {
-      const dx = engine.tidy("dx", () => dxs[name]());
+    const inputs = Object.entries(node.inputs);
+    // One scope for the node's input gradients (a scope per input costs more than small kernels).
+    const computed = engine.tidy("dx", () => inputs.map(([name]) => dxs[name]()));
+    for (let k = 0; k < inputs.length; k++) {
+      const x = inputs[k][1];
+      const name = inputs[k][0];
+      const dx = computed[k];
       if (dx.dtype !== "float32" || !tf.util.arraysEqual(dx.shape, x.shape)) {
         throw new Error(`gradient of input ${name} is ${dx.dtype} ${dx.shape}, its input is float32 ${x.shape}`);
       }

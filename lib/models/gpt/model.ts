@@ -99,8 +99,13 @@ export class GPT {
       let x = drop(tf.reshape(tf.add(tf.reshape(tokens, [B, T, C]), positions), [B * T, C]) as tf.Tensor2D);
       for (let layer = 0; layer < this.config.nLayer; layer++) {
         const h = `transformer.h.${layer}`;
-        x = tf.add(x, this.attention(this.norm(x, `${h}.ln_1`), B, T, h, drop, cache && { cache, layer }));
-        if (!this.config.attnOnly) x = tf.add(x, this.mlp(this.norm(x, `${h}.ln_2`), h, drop));
+        // A scope per block: without a gradient tape its intermediates are freed as soon as the
+        // block is done (one scope over the whole forward kept every layer's until the end).
+        const input = x;
+        x = tf.tidy(() => {
+          const mid = tf.add(input, this.attention(this.norm(input, `${h}.ln_1`), B, T, h, drop, cache && { cache, layer }));
+          return this.config.attnOnly ? mid : tf.add(mid, this.mlp(this.norm(mid, `${h}.ln_2`), h, drop));
+        });
       }
       x = this.norm(x, "transformer.ln_f");
       const rows = options.lastPositionOnly ? 1 : T;
