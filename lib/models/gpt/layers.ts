@@ -18,6 +18,9 @@ function withGradient(op: OneInputOp): (x: tf.Tensor) => tf.Tensor {
 
 /** PyTorch's nn.Linear: x @ weightᵀ + bias, with weight stored (out, in) as PyTorch does. */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
+  // Without a bias, the plain matMul: tf.fused.matMul wraps its kernel in reshapes to 3-D and a
+  // custom gradient, about ten more engine ops per linear layer in a training step.
+  if (!bias) return tf.matMul(x, weight, false, true) as tf.Tensor2D;
   return tf.fused.matMul({ a: x, b: weight, transposeB: true, bias }) as tf.Tensor2D;
 }
 

@@ -103,8 +103,8 @@ export class GPT {
         // block is done (one scope over the whole forward kept every layer's until the end).
         const input = x;
         x = tf.tidy(() => {
-          const mid = tf.add(input, this.attention(this.norm(input, `${h}.ln_1`), B, T, h, drop, cache && { cache, layer }));
-          return this.config.attnOnly ? mid : tf.add(mid, this.mlp(this.norm(mid, `${h}.ln_2`), h, drop));
+          const mid = tf.add(input, this.attention(this.norm(input, `${h}.ln_1`), B, T, h, drop, cache && { cache, layer })) as tf.Tensor2D;
+          return this.config.attnOnly ? mid : (tf.add(mid, this.mlp(this.norm(mid, `${h}.ln_2`), h, drop)) as tf.Tensor2D);
         });
       }
       x = this.norm(x, "transformer.ln_f");
