@@ -10,6 +10,7 @@
         "src/layout.cc",
         "src/fused.cc",
         "src/attention.cc",
+        "src/block.cc",
         "src/parallel.cc"
       ],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-trapping-math", "-fno-math-errno", "-march=native"],

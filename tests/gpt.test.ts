@@ -9,7 +9,7 @@ import { tf, useBackend, type BackendChoice } from "../lib/engine/index.js";
 import { loadSafetensors, saveSafetensors } from "../lib/io/index.js";
 import { maxAbsDifference } from "../lib/models/bigram/index.js";
 import { GPT, KVCache, crossEntropy, gelu, gptParamSpecs, loadGPT, saveGPT, type GPTConfig } from "../lib/models/gpt/index.js";
-import { setNativeKernelsEnabled } from "../lib/native/index.js";
+import { nativeAddon, setNativeKernelsEnabled } from "../lib/native/index.js";
 import { Rng } from "../lib/util/random.js";
 
 const PYTHON = "/usr/bin/python3";
@@ -43,16 +43,35 @@ beforeAll(async () => {
   await useBackend("cpu");
 });
 
+/** Counts the native block op's forward calls from now on (0 without the addon). */
+function countBlockCalls(): () => number {
+  const addon = nativeAddon();
+  if (!addon) return () => 0;
+  const original = addon.block;
+  let calls = 0;
+  addon.block = (...args) => {
+    calls++;
+    return original(...args);
+  };
+  return () => {
+    addon.block = original;
+    return calls;
+  };
+}
+
 describe("GPT vs PyTorch", () => {
   // wasm too: its kernels differ from cpu's (its float32 OneHot once broke the loss gradient).
-  const cases: [BackendChoice, string, Partial<GPTConfig>, number][] = [
+  // training: the training-mode forward (dropout 0 here), which on cpu with native kernels runs
+  // each bias-free block as one native op (lib/native/block.ts).
+  const cases: [BackendChoice, string, Partial<GPTConfig>, number, boolean?][] = [
     ["cpu", "with biases, full block", { bias: true }, 8],
     ["cpu", "without biases, shorter sequence than the block", { bias: false }, 5],
+    ["cpu", "without biases, training mode: the native block op", { bias: false }, 8, true],
     ["wasm", "with biases, full block", { bias: true }, 8],
     ["cpu", "attention-only blocks (attnOnly), with biases", { bias: true, attnOnly: true }, 8],
     ["wasm", "attention-only blocks (attnOnly), without biases", { bias: false, attnOnly: true }, 6],
   ];
-  for (const [backend, label, overrides, T] of cases) {
+  for (const [backend, label, overrides, T, training] of cases) {
     it.skipIf(!hasTorch)(`logits, loss and all gradients agree within 1e-4 on ${backend} (${label})`, async () => {
       await useBackend(backend);
       const dir = mkdtempSync(join(tmpdir(), "gpt-parity-"));
@@ -70,7 +89,9 @@ describe("GPT vs PyTorch", () => {
       const names = Object.keys(model.params);
       const variables = names.map((n) => model.params[n]);
       const { logits, loss } = model.forward(x, y);
-      const { grads } = tf.variableGrads(() => model.forward(x, y).loss!, variables);
+      const blockCalls = countBlockCalls();
+      const { grads } = tf.variableGrads(() => model.forward(x, y, training ? { training, rng: new Rng(1) } : {}).loss!, variables);
+      if (training && backend === "cpu" && nativeAddon()) expect(blockCalls(), "native block ops").toBe(tiny.nLayer);
       expect(logits.shape).toEqual([3, T, tiny.vocabSize]);
       expect(maxAbsDifference(logits.dataSync(), ref.logits.data as Float64Array)).toBeLessThan(1e-4);
       expect(Math.abs(loss!.dataSync()[0] - Number(ref.loss.data[0]))).toBeLessThan(1e-4);

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../lib/engine/index.js";
 import { GPT } from "../lib/models/gpt/index.js";
-import { nativeKernelStats, nativeStatus, resetNativeKernelStats, setNativeKernelsEnabled } from "../lib/native/index.js";
+import { nativeAddon, nativeKernelStats, nativeStatus, resetNativeKernelStats, setNativeKernelsEnabled } from "../lib/native/index.js";
 import { AdamW, lossAndGrads } from "../lib/train/index.js";
 import { Rng } from "../lib/util/random.js";
 
@@ -30,17 +30,17 @@ function batch(seed: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
 }
 
 /** Losses of `steps` AdamW steps from the same initial weights, the final weights, and the tensor counts after each step. */
-function train(native: boolean, steps: number, dropout = 0) {
+function train(native: boolean, steps: number, dropout = 0, bias = config.bias) {
   setNativeKernelsEnabled(native);
   try {
-    const model = new GPT({ ...config, dropout }, { seed: 1337 });
+    const model = new GPT({ ...config, dropout, bias }, { seed: 1337 });
     const rng = new Rng(5); // dropout's seeds: the same sequence on both paths
     const optimizer = new AdamW(model.params, { learningRate: 3e-3, weightDecay: 0.1 });
     const { x, y } = batch(1);
     const losses: number[] = [];
     const tensorCounts: number[] = [];
     for (let s = 0; s < steps; s++) {
-      const { loss, grads } = lossAndGrads(model, x, y, { training: dropout > 0, rng });
+      const { loss, grads } = lossAndGrads(model, x, y, { training: dropout > 0 || !bias, rng });
       optimizer.step(grads);
       losses.push(loss.dataSync()[0]);
       tf.dispose([loss, ...Object.values(grads)]);
@@ -93,5 +93,31 @@ describeNative("GPT train step with native kernels", () => {
       for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(mine[i] - values[i]));
       expect(worst, name).toBeLessThan(1e-4);
     }
+  });
+
+  it.each([0, 0.2])("bias-free blocks in training run as one native op each, and match the stock kernels (dropout %f)", (dropout) => {
+    const addon = nativeAddon()!;
+    const original = addon.block;
+    let calls = 0;
+    addon.block = (...args) => {
+      calls++;
+      return original(...args);
+    };
+    let native: ReturnType<typeof train>;
+    try {
+      native = train(true, 3, dropout, false);
+    } finally {
+      addon.block = original;
+    }
+    expect(calls, "native block ops").toBe(3 * config.nLayer);
+    const stock = train(false, 3, dropout, false);
+    native.losses.forEach((loss, i) => expect(Math.abs(loss - stock.losses[i]), `step ${i}: ${loss} vs ${stock.losses[i]}`).toBeLessThan(1e-4));
+    let worst = 0;
+    for (const [name, values] of Object.entries(stock.weights)) {
+      const mine = native.weights[name];
+      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(mine[i] - values[i]));
+    }
+    expect(worst).toBeLessThan(1e-4);
+    expect(new Set(native.tensorCounts.slice(1)).size, `tensor counts ${native.tensorCounts}`).toBe(1);
   });
 });

@@ -32,6 +32,13 @@ export interface NativeAddon {
     dx: Float32Array, dgain: Float32Array, rows: number, cols: number): void;
   gelu(x: Float32Array, y: Float32Array): void;
   geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /**
+   * A transformer block (native/src/block.cc): x, y, the six weights, the twelve saved tensors,
+   * B, T, C, nHead, eps, scale, then key, threshold, scale for each of the three dropouts.
+   */
+  block(...args: (Float32Array | number)[]): void;
+  /** Its backward pass: dy, x, weights, saved, dx, the six weight gradients, four work buffers, then as block. */
+  blockGrad(...args: (Float32Array | number)[]): void;
   /** Σ x² in double, the same for any number of threads. */
   sumOfSquares(x: Float32Array): number;
   /** out = x with seeded dropout (key, threshold, scale as lib/engine/random-kernels.ts makes them). */

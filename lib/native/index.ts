@@ -20,3 +20,5 @@ export type { NativeAddon } from "./addon.js";
 export { setBufferPooling, pooledBytes } from "./pool.js";
 export { fusedLayerNorm, fusedGelu, fusedCausalSelfAttention, fusedAdamWStep, fusedOpsAvailable, fusedSumOfSquares } from "./fused.js";
 export type { FusedAdamWOptions } from "./fused.js";
+export { fusedBlock } from "./block.js";
+export type { BlockWeights, BlockShape, BlockDropout } from "./block.js";

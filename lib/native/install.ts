@@ -14,6 +14,7 @@ import {
   unsortedSegmentSumKernel,
 } from "./layout.js";
 import { batchMatMulKernel, fusedMatMulKernel } from "./matmul.js";
+import { blockKernels } from "./block.js";
 import { fusedKernels } from "./fused.js";
 import { reduceKernels } from "./reduce.js";
 import type { KernelArgs } from "./tensors.js";
@@ -84,7 +85,7 @@ export function installNativeCpuKernels(): NativeInstallResult {
     installed.push(kernel.name);
   }
   // The fused ops' own kernels: new names, no stock kernel behind them.
-  for (const kernel of fusedKernels) {
+  for (const kernel of [...fusedKernels, ...blockKernels]) {
     if (tf.getKernel(kernel.name, "cpu")) continue;
     tf.registerKernel({
       kernelName: kernel.name,

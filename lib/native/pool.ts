@@ -184,6 +184,11 @@ export function allocFloats(length: number): Float32Array {
   return values;
 }
 
+/** Hands a buffer from allocFloats straight back (work space a kernel is done with). */
+export function recycleFloats(values: Float32Array): void {
+  if (enabled && owned.has(values) && !escaped.has(values)) give(values);
+}
+
 export function allocInts(length: number): Int32Array {
   if (!enabled || length < minPooledLength) return new Int32Array(length);
   const values = take(pools.int, length, (n) => new Int32Array(n));

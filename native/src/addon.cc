@@ -29,8 +29,8 @@ size_t product(int rank, const int32_t* shape) {
 
 struct Call {
   napi_env env;
-  size_t argc = 16;
-  napi_value argv[16];
+  size_t argc = 48;
+  napi_value argv[48];
   bool failed = false;
 
   Call(napi_env e, napi_callback_info info) : env(e) {
@@ -381,6 +381,109 @@ napi_value Dropout_(napi_env env, napi_callback_info info) {
   return c.undefined();
 }
 
+// The block kernels' arguments: arrays in a fixed order, each at least its size in floats.
+struct BlockArgs {
+  Call& c;
+  size_t next = 0;
+  bool ok = true;
+  float* take(size_t floats) {
+    size_t n = 0;
+    float* p = c.f32(next++, &n);
+    if (!c.failed && n < floats) ok = c.check(false, "course_native.block: a buffer is too small");
+    return p;
+  }
+};
+
+// Reads B, T, C, nHead, eps, scale and three dropouts (key, threshold, scale) from `at` on.
+BlockShape blockShape(Call& c, size_t at) {
+  BlockShape d{};
+  d.B = int(c.count(at));
+  d.T = int(c.count(at + 1));
+  d.C = int(c.count(at + 2));
+  d.nHead = int(c.count(at + 3));
+  d.eps = float(c.number(at + 4));
+  d.scale = float(c.number(at + 5));
+  for (int k = 0; k < 3; k++) d.drop[k] = dropoutArgs(c, at + 6 + 3 * k);
+  if (!c.failed && (d.nHead <= 0 || d.C % d.nHead != 0)) c.fail("course_native.block: C must be a multiple of nHead");
+  return d;
+}
+
+BlockWeights blockWeights(BlockArgs& a, size_t C) {
+  BlockWeights w;
+  w.ln1 = a.take(C);
+  w.attn = a.take(3 * C * C);
+  w.proj = a.take(C * C);
+  w.ln2 = a.take(C);
+  w.fc = a.take(4 * C * C);
+  w.fc2 = a.take(4 * C * C);
+  return w;
+}
+
+BlockSaved blockSaved(BlockArgs& a, const BlockShape& d) {
+  const size_t R = size_t(d.B) * d.T, C = size_t(d.C);
+  BlockSaved s;
+  s.h1 = a.take(R * C);
+  s.mean1 = a.take(R);
+  s.rstd1 = a.take(R);
+  s.qkv = a.take(R * 3 * C);
+  s.stats = a.take(size_t(d.B) * d.nHead * d.T * 2);
+  s.a = a.take(R * C);
+  s.xm = a.take(R * C);
+  s.h2 = a.take(R * C);
+  s.mean2 = a.take(R);
+  s.rstd2 = a.take(R);
+  s.f = a.take(R * 4 * C);
+  s.g = a.take(R * 4 * C);
+  return s;
+}
+
+// block(x, y, ln1, attn, proj, ln2, fc, fc2, h1, mean1, rstd1, qkv, stats, a, xm, h2, mean2, rstd2,
+//       f, g, B, T, C, nHead, eps, scale, (key, threshold, scale) x 3)
+napi_value Block(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  const BlockShape d = blockShape(c, 20);
+  if (c.failed) return nullptr;
+  const size_t R = size_t(d.B) * d.T, C = size_t(d.C);
+  BlockArgs a{c};
+  const float* x = a.take(R * C);
+  float* y = a.take(R * C);
+  const BlockWeights w = blockWeights(a, C);
+  const BlockSaved s = blockSaved(a, d);
+  if (c.failed || !a.ok) return nullptr;
+  blockForward(x, y, w, s, d);
+  return c.undefined();
+}
+
+// blockGrad(dy, x, ln1, attn, proj, ln2, fc, fc2, h1 ... g (as block), dx, dln1, dattn, dproj, dln2,
+//           dfc, dfc2, c1, c2, w1, w2, B, T, C, nHead, eps, scale, (key, threshold, scale) x 3)
+napi_value BlockGrad(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  const BlockShape d = blockShape(c, 31);
+  if (c.failed) return nullptr;
+  const size_t R = size_t(d.B) * d.T, C = size_t(d.C);
+  BlockArgs a{c};
+  const float* dy = a.take(R * C);
+  const float* x = a.take(R * C);
+  const BlockWeights w = blockWeights(a, C);
+  const BlockSaved s = blockSaved(a, d);
+  float* dx = a.take(R * C);
+  BlockGrads g;
+  g.ln1 = a.take(C);
+  g.attn = a.take(3 * C * C);
+  g.proj = a.take(C * C);
+  g.ln2 = a.take(C);
+  g.fc = a.take(4 * C * C);
+  g.fc2 = a.take(4 * C * C);
+  BlockScratch t;
+  t.c1 = a.take(R * C);
+  t.c2 = a.take(R * C);
+  t.w1 = a.take(R * 4 * C);
+  t.w2 = a.take(R * 4 * C);
+  if (c.failed || !a.ok) return nullptr;
+  blockBackward(dy, x, w, s, d, dx, g, t);
+  return c.undefined();
+}
+
 napi_value Attention(napi_env env, napi_callback_info info) {
   Call c(env, info);
   size_t nqkv = 0, ny = 0, np = 0;
@@ -470,7 +573,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"softmax", Softmax},       {"reduce", Reduce},   {"stridedCopy", StridedCopy},
       {"copy2d", Copy2d},         {"stridedScatter", StridedScatter},         {"gather", Gather},   {"segmentSum", SegmentSum},
       {"adamW", AdamW},           {"layerNorm", LayerNorm}, {"layerNormGrad", LayerNormGrad},
-      {"gelu", Gelu},             {"geluGrad", GeluGrad},     {"dropout", Dropout_}, {"sumOfSquares", SumOfSquares},
+      {"gelu", Gelu},             {"geluGrad", GeluGrad},     {"dropout", Dropout_}, {"sumOfSquares", SumOfSquares}, {"block", Block}, {"blockGrad", BlockGrad},
       {"attention", Attention},   {"attentionGrad", AttentionGrad},           {"blasName", BlasName}, {"useOpenBlas", UseOpenBlas},
       {"setBlasThreads", SetBlasThreads}, {"setThreads", SetThreads}, {"threads", Threads},
   };

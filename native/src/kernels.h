@@ -87,4 +87,32 @@ void causalAttentionForward(const float* qkv, float* y, float* stats, int B, int
 void causalAttentionBackward(const float* dy, const float* qkv, const float* stats, float* dqkv, int B,
                              int T, int nHead, int C, float scale, const Dropout& drop = Dropout());
 
+// ---- block.cc ----
+// A pre-LN transformer block without biases (nanoGPT's Block, exact GELU) in one forward and one
+// backward kernel; rows R = B * T. Weights PyTorch's (out, in): attn (3C, C), proj (C, C),
+// fc (4C, C), fc2 (C, 4C); ln1, ln2 (C).
+struct BlockShape {
+  int B, T, C, nHead;
+  float eps, scale;
+  Dropout drop[3];  // the attention weights', after attn.c_proj, after mlp.c_proj
+};
+struct BlockWeights {
+  const float *ln1, *attn, *proj, *ln2, *fc, *fc2;
+};
+// What the forward pass keeps for the backward pass: h1, a, xm, h2 (R, C); qkv (R, 3C); f, g
+// (R, 4C); mean1, rstd1, mean2, rstd2 (R); stats (B * nHead, T, 2).
+struct BlockSaved {
+  float *h1, *mean1, *rstd1, *qkv, *stats, *a, *xm, *h2, *mean2, *rstd2, *f, *g;
+};
+struct BlockGrads {
+  float *ln1, *attn, *proj, *ln2, *fc, *fc2;
+};
+// Work space of the backward pass: c1, c2 (R, C); w1, w2 (R, 4C).
+struct BlockScratch {
+  float *c1, *c2, *w1, *w2;
+};
+void blockForward(const float* x, float* y, const BlockWeights& w, const BlockSaved& s, const BlockShape& d);
+void blockBackward(const float* dy, const float* x, const BlockWeights& w, const BlockSaved& s, const BlockShape& d,
+                   float* dx, const BlockGrads& grads, const BlockScratch& scratch);
+
 }  // namespace course
