@@ -139,23 +139,29 @@ async function gptSteps(): Promise<{ losses: number[]; weights: string }> {
   const tf = await import("@tensorflow/tfjs-core");
   const { GPT } = await import("../../lib/models/gpt/index.js");
   const { AdamW, lossAndGrads } = await import("../../lib/train/index.js");
-  const config = { vocabSize: 65, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 128, dropout: 0, bias: true };
-  const model = new GPT(config, { seed: 7 });
-  const adamW = new AdamW(model.params, { learningRate: 1e-3, beta1: 0.9, beta2: 0.99, weightDecay: 0.1 });
-  const rng = new Rng(5);
-  const [B, T] = [8, 64];
-  const ids = Int32Array.from({ length: B * T + 1 }, () => rng.randint(0, 65));
-  const x = tf.tensor2d(ids.subarray(0, B * T), [B, T], "int32");
-  const y = tf.tensor2d(ids.subarray(1), [B, T], "int32");
-  const losses: number[] = [];
-  for (let step = 0; step < 3; step++) {
-    const { loss, grads } = lossAndGrads(model, x, y);
-    adamW.step(grads);
-    losses.push(loss.dataSync()[0]);
-    tf.dispose([loss, ...Object.values(grads)]);
-  }
   const hash = createHash("sha256");
-  for (const name of Object.keys(model.params).sort()) hash.update(name).update(new Uint8Array(model.params[name].dataSync().buffer));
+  const losses: number[] = [];
+  // With biases: op by op. Without, in training with dropout: each block one native op (lib/native/block.ts).
+  for (const [bias, dropout] of [[true, 0], [false, 0.1]] as const) {
+    const config = { vocabSize: 65, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 128, dropout, bias };
+    const model = new GPT(config, { seed: 7 });
+    const adamW = new AdamW(model.params, { learningRate: 1e-3, beta1: 0.9, beta2: 0.99, weightDecay: 0.1 });
+    const rng = new Rng(5);
+    const [B, T] = [8, 64];
+    const ids = Int32Array.from({ length: B * T + 1 }, () => rng.randint(0, 65));
+    const x = tf.tensor2d(ids.subarray(0, B * T), [B, T], "int32");
+    const y = tf.tensor2d(ids.subarray(1), [B, T], "int32");
+    for (let step = 0; step < 3; step++) {
+      const { loss, grads } = lossAndGrads(model, x, y, { training: !bias, rng });
+      adamW.step(grads);
+      losses.push(loss.dataSync()[0]);
+      tf.dispose([loss, ...Object.values(grads)]);
+    }
+    for (const name of Object.keys(model.params).sort()) hash.update(name).update(new Uint8Array(model.params[name].dataSync().buffer));
+    tf.dispose([x, y]);
+    model.dispose();
+    adamW.dispose();
+  }
   return { losses, weights: hash.digest("hex") };
 }
 
