@@ -56,6 +56,17 @@ function train(native: boolean, steps: number, dropout = 0, bias = config.bias) 
   }
 }
 
+/** The native run's losses and weights are the stock run's within 1e-4. */
+function expectSameTraining(native: ReturnType<typeof train>, stock: ReturnType<typeof train>): void {
+  native.losses.forEach((loss, i) => expect(Math.abs(loss - stock.losses[i]), `step ${i}: ${loss} vs ${stock.losses[i]}`).toBeLessThan(1e-4));
+  for (const [name, values] of Object.entries(stock.weights)) {
+    const mine = native.weights[name];
+    let worst = 0;
+    for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(mine[i] - values[i]));
+    expect(worst, name).toBeLessThan(1e-4);
+  }
+}
+
 describeNative("GPT train step with native kernels", () => {
   it("matches the stock kernels' losses and weights, and keeps the tensor count flat", () => {
     resetNativeKernelStats();
@@ -68,13 +79,7 @@ describeNative("GPT train step with native kernels", () => {
     const stock = train(false, 4);
     // Sanity: training moves the loss, so equal losses are not equal by accident.
     expect(stock.losses[0] - stock.losses[3]).toBeGreaterThan(0.05);
-    native.losses.forEach((loss, i) => expect(Math.abs(loss - stock.losses[i]), `step ${i}: ${loss} vs ${stock.losses[i]}`).toBeLessThan(1e-4));
-    for (const [name, values] of Object.entries(stock.weights)) {
-      const mine = native.weights[name];
-      let worst = 0;
-      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(mine[i] - values[i]));
-      expect(worst, name).toBeLessThan(1e-4);
-    }
+    expectSameTraining(native, stock);
     expect(new Set(native.tensorCounts.slice(1)).size, `tensor counts ${native.tensorCounts}`).toBe(1);
   });
 
@@ -86,13 +91,7 @@ describeNative("GPT train step with native kernels", () => {
     const undropped = train(false, 3);
     const moved = Math.max(...Object.entries(undropped.weights).map(([name, w]) => Math.max(...w.map((v, i) => Math.abs(v - stock.weights[name][i])))));
     expect(moved, "dropout changes the weights").toBeGreaterThan(1e-3);
-    native.losses.forEach((loss, i) => expect(Math.abs(loss - stock.losses[i]), `step ${i}: ${loss} vs ${stock.losses[i]}`).toBeLessThan(1e-4));
-    for (const [name, values] of Object.entries(stock.weights)) {
-      const mine = native.weights[name];
-      let worst = 0;
-      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(mine[i] - values[i]));
-      expect(worst, name).toBeLessThan(1e-4);
-    }
+    expectSameTraining(native, stock);
   });
 
   it.each([0, 0.2])("bias-free blocks in training run as one native op each, and match the stock kernels (dropout %f)", (dropout) => {
@@ -103,7 +102,7 @@ describeNative("GPT train step with native kernels", () => {
       calls++;
       return original(...args);
     };
-    let native: ReturnType<typeof train>;
+    let native: ReturnType<typeof train> | undefined;
     try {
       native = train(true, 3, dropout, false);
     } finally {
@@ -111,13 +110,7 @@ describeNative("GPT train step with native kernels", () => {
     }
     expect(calls, "native block ops").toBe(3 * config.nLayer);
     const stock = train(false, 3, dropout, false);
-    native.losses.forEach((loss, i) => expect(Math.abs(loss - stock.losses[i]), `step ${i}: ${loss} vs ${stock.losses[i]}`).toBeLessThan(1e-4));
-    let worst = 0;
-    for (const [name, values] of Object.entries(stock.weights)) {
-      const mine = native.weights[name];
-      for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(mine[i] - values[i]));
-    }
-    expect(worst).toBeLessThan(1e-4);
-    expect(new Set(native.tensorCounts.slice(1)).size, `tensor counts ${native.tensorCounts}`).toBe(1);
+    expectSameTraining(native!, stock);
+    expect(new Set(native!.tensorCounts.slice(1)).size, `tensor counts ${native!.tensorCounts}`).toBe(1);
   });
 });

@@ -408,8 +408,10 @@ BlockShape blockShape(Call& c, size_t at) {
   return d;
 }
 
-BlockWeights blockWeights(BlockArgs& a, size_t C) {
-  BlockWeights w;
+// The six weights, or their gradients (the same sizes, in the same order).
+template <class Six>
+Six blockWeights(BlockArgs& a, size_t C) {
+  Six w;
   w.ln1 = a.take(C);
   w.attn = a.take(3 * C * C);
   w.proj = a.take(C * C);
@@ -447,7 +449,7 @@ napi_value Block(napi_env env, napi_callback_info info) {
   BlockArgs a{c};
   const float* x = a.take(R * C);
   float* y = a.take(R * C);
-  const BlockWeights w = blockWeights(a, C);
+  const BlockWeights w = blockWeights<BlockWeights>(a, C);
   const BlockSaved s = blockSaved(a, d);
   if (c.failed || !a.ok) return nullptr;
   blockForward(x, y, w, s, d);
@@ -464,16 +466,10 @@ napi_value BlockGrad(napi_env env, napi_callback_info info) {
   BlockArgs a{c};
   const float* dy = a.take(R * C);
   const float* x = a.take(R * C);
-  const BlockWeights w = blockWeights(a, C);
+  const BlockWeights w = blockWeights<BlockWeights>(a, C);
   const BlockSaved s = blockSaved(a, d);
   float* dx = a.take(R * C);
-  BlockGrads g;
-  g.ln1 = a.take(C);
-  g.attn = a.take(3 * C * C);
-  g.proj = a.take(C * C);
-  g.ln2 = a.take(C);
-  g.fc = a.take(4 * C * C);
-  g.fc2 = a.take(4 * C * C);
+  const BlockGrads g = blockWeights<BlockGrads>(a, C);
   BlockScratch t;
   t.c1 = a.take(R * C);
   t.c2 = a.take(R * C);

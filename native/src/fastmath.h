@@ -13,12 +13,11 @@ inline float bitsToFloat(int32_t bits) {
   return f;
 }
 
-// Cephes expf: exp(x) = 2^n * exp(r), |r| <= ln2/2, exp(r) by a degree-6 polynomial.
-inline float fastExp(float x) {
-  const float hi = 88.72283905206835f, lo = -87.33654475055310f;
-  float xc = x > hi ? hi : (x < lo ? lo : x);
-  float n = std::floor(xc * 1.44269504088896341f + 0.5f);
-  float r = xc - n * 0.693359375f;
+// Cephes expf's core: exp(x) = 2^n * exp(r), |r| <= ln2/2, exp(r) by a degree-6 polynomial.
+// Returns exp(r) and sets n.
+inline float expOfRemainder(float x, float& n) {
+  n = std::floor(x * 1.44269504088896341f + 0.5f);
+  float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float y = 1.9875691500e-4f;
   y = y * r + 1.3981999507e-3f;
@@ -26,7 +25,14 @@ inline float fastExp(float x) {
   y = y * r + 4.1665795894e-2f;
   y = y * r + 1.6666665459e-1f;
   y = y * r + 5.0000001201e-1f;
-  y = y * r * r + r + 1.0f;
+  return y * r * r + r + 1.0f;
+}
+
+// exp(x) for any float.
+inline float fastExp(float x) {
+  const float hi = 88.72283905206835f, lo = -87.33654475055310f;
+  float n;
+  float y = expOfRemainder(x > hi ? hi : (x < lo ? lo : x), n);
   int32_t ni = static_cast<int32_t>(n);
   int32_t half = ni >> 1;  // split 2^n in two factors so n = 128 does not overflow
   y = y * bitsToFloat((half + 127) << 23) * bitsToFloat((ni - half + 127) << 23);
@@ -39,17 +45,8 @@ inline float fastExp(float x) {
 // clamp and split scaling, and bit for bit fastExp's value there (2^n stays a normal float).
 inline float expNonPositive(float x) {
   const float lo = -87.33654475055310f;
-  float xc = x < lo ? lo : x;
-  float n = std::floor(xc * 1.44269504088896341f + 0.5f);
-  float r = xc - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float y = 1.9875691500e-4f;
-  y = y * r + 1.3981999507e-3f;
-  y = y * r + 8.3334519073e-3f;
-  y = y * r + 4.1665795894e-2f;
-  y = y * r + 1.6666665459e-1f;
-  y = y * r + 5.0000001201e-1f;
-  y = y * r * r + r + 1.0f;
+  float n;
+  float y = expOfRemainder(x < lo ? lo : x, n);
   y = y * bitsToFloat((static_cast<int32_t>(n) + 127) << 23);
   y = x < lo ? 0.0f : y;
   return x != x ? x : y;
