@@ -10,7 +10,8 @@ import { gradsByName } from "./objectives.js";
 /**
  * The final-LayerNorm residual stream (B·T, C) of `model` on idx (B, T): GPT.forward without the
  * LM head, written out on model.params (GPT.forward returns only logits). Evaluation mode, no
- * dropout. tests/finetune-reward.test.ts checks hidden · wteᵀ against GPT.forward's logits.
+ * dropout. tests/finetune-train.test.ts checks hidden · wteᵀ against GPT.forward's logits, and
+ * tests/attn-only-counts.test.ts the attention-only blocks against HookedGPT's residual stream.
  */
 export function gptHidden(model: GPT, idx: tf.Tensor2D): tf.Tensor2D {
   const [B, T] = idx.shape;
@@ -33,6 +34,7 @@ export function gptHidden(model: GPT, idx: tf.Tensor2D): tf.Tensor2D {
       const weights = tf.softmax(tf.add(tf.matMul(tf.mul(q, 1 / Math.sqrt(headSize)), k, false, true), causal));
       const y = tf.reshape(tf.transpose(tf.reshape(tf.matMul(weights, v), [B, nHead, T, headSize]), [0, 2, 1, 3]), [B * T, C]) as tf.Tensor2D;
       x = tf.add(x, lin(y, `${h}.attn.c_proj`));
+      if (model.config.attnOnly) continue; // attention-only blocks have no ln_2 and no MLP
       x = tf.add(x, lin(act(lin(norm(x, `${h}.ln_2`), `${h}.mlp.c_fc`)) as tf.Tensor2D, `${h}.mlp.c_proj`));
     }
     return norm(x, "transformer.ln_f");

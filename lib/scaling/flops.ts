@@ -41,7 +41,7 @@ export interface TransformerShape {
   dModel: number;
   nHeads: number;
   nLayers: number;
-  /** The MLP's hidden width (4·dModel in GPT). */
+  /** The MLP's hidden width (4·dModel in GPT; 0 for attention-only blocks, which have no MLP). */
   ffwSize: number;
   /** Per-head width; dModel / nHeads unless given (Chinchilla's models set it separately). */
   keySize?: number;
@@ -63,8 +63,10 @@ export function chinchillaFlopsPerSequence(shape: TransformerShape): number {
   return 3 * forward;
 }
 
+/** A GPTConfig as Chinchilla's shape; an attention-only GPT (config.attnOnly) has ffwSize 0, so its MLP term is 0. */
 export function gptShape(config: GPTConfig, seqLen = config.blockSize): TransformerShape {
-  return { seqLen, vocabSize: config.vocabSize, dModel: config.nEmbd, nHeads: config.nHead, nLayers: config.nLayer, ffwSize: 4 * config.nEmbd };
+  const ffwSize = config.attnOnly ? 0 : 4 * config.nEmbd;
+  return { seqLen, vocabSize: config.vocabSize, dModel: config.nEmbd, nHeads: config.nHead, nLayers: config.nLayer, ffwSize };
 }
 
 /** Chinchilla's exact training FLOPs for `tokens` tokens in sequences of seqLen. */

@@ -12,6 +12,8 @@ import type { GPTConfig } from "../models/gpt/index.js";
  * Training FLOPs per token: 6 per parameter (2 forward, 4 backward) for the matmuls with weights,
  * plus 12·L·H·Q·T for the attention scores and their weighted sums (L layers, H heads of width Q,
  * context T = blockSize). N is without position embeddings, as numParams() counts by default.
+ * Neither term assumes an MLP: an attention-only model's (config.attnOnly) numParams() has no MLP
+ * weights, and the attention term is the same with or without them.
  */
 export function flopsPerToken(config: Pick<GPTConfig, "nLayer" | "nHead" | "nEmbd" | "blockSize">, numParams: number): number {
   const { nLayer: L, nHead: H, nEmbd, blockSize: T } = config;
