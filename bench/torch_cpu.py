@@ -10,83 +10,21 @@ Usage: /usr/bin/python3 bench/torch_cpu.py JOB '<json config>' --steps N --warmu
 Threads: torch.set_num_threads(N); the caller sets OPENBLAS_NUM_THREADS / OMP_* in the environment.
 Prints one JSON line: {"ms": [...], "cpuMs": [...], "loss": [...], "faults": [minor faults per step],
 "peakRssBytes": VmHWM, "note": "..."}.
+
+The model is tests/reference/torch_gpt.py, the GPT our parity tests check ours against: what is
+timed here is the very model whose numbers ours must match, and there is one copy of it to keep.
 """
 import argparse
 import json
-import math
+import os
 import resource
+import sys
 import time
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
-
-class LayerNorm(nn.Module):
-    """LayerNorm with an optional bias (torch 1.13's nn.LayerNorm cannot drop only the bias)."""
-
-    def __init__(self, n, bias):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(n))
-        self.bias = nn.Parameter(torch.zeros(n)) if bias else None
-
-    def forward(self, x):
-        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, 1e-5)
-
-
-class Block(nn.Module):
-    """Pre-LN transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)), dropout after each projection."""
-
-    def __init__(self, c):
-        super().__init__()
-        width, self.n_head, self.p = c["nEmbd"], c["nHead"], c["dropout"]
-        bias = c["bias"]
-        self.ln_1 = LayerNorm(width, bias)
-        self.c_attn = nn.Linear(width, 3 * width, bias=bias)
-        self.c_proj = nn.Linear(width, width, bias=bias)
-        self.ln_2 = LayerNorm(width, bias)
-        self.c_fc = nn.Linear(width, 4 * width, bias=bias)
-        self.mlp_proj = nn.Linear(4 * width, width, bias=bias)
-        t = c["blockSize"]
-        self.register_buffer("causal", torch.tril(torch.ones(t, t, dtype=torch.bool)).view(1, 1, t, t))
-
-    def attention(self, x):
-        B, T, C = x.shape
-        split = lambda t: t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        q, k, v = (split(t) for t in self.c_attn(x).split(C, dim=2))
-        scores = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))
-        scores = scores.masked_fill(~self.causal[:, :, :T, :T], float("-inf"))
-        weights = F.dropout(F.softmax(scores, dim=-1), self.p, self.training)
-        y = (weights @ v).transpose(1, 2).contiguous().view(B, T, C)
-        return F.dropout(self.c_proj(y), self.p, self.training)
-
-    def forward(self, x):
-        x = x + self.attention(self.ln_1(x))
-        return x + F.dropout(self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)))), self.p, self.training)
-
-
-class GPT(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.c = c
-        self.wte = nn.Embedding(c["vocabSize"], c["nEmbd"])
-        self.wpe = nn.Embedding(c["blockSize"], c["nEmbd"])
-        self.h = nn.ModuleList([Block(c) for _ in range(c["nLayer"])])
-        self.ln_f = LayerNorm(c["nEmbd"], c["bias"])
-        for name, p in self.named_parameters():  # GPT-2's initialisation, as model.py
-            if p.dim() == 2:
-                std = 0.02 / math.sqrt(2 * c["nLayer"]) if name.endswith("proj.weight") else 0.02
-                nn.init.normal_(p, mean=0.0, std=std)
-            elif name.endswith("bias"):
-                nn.init.zeros_(p)
-
-    def forward(self, idx, targets):
-        T = idx.size(1)
-        x = F.dropout(self.wte(idx) + self.wpe(torch.arange(T)), self.c["dropout"], self.training)
-        for block in self.h:
-            x = block(x)
-        logits = self.ln_f(x) @ self.wte.weight.t()  # LM head tied to the token embedding
-        return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1))
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+from torch_gpt import GPT  # noqa: E402
 
 
 def rss_peak():
@@ -121,7 +59,7 @@ def train_job(c, steps, warmup):
 
     def step():
         data = torch.randint(0, V, (B, T + 1))
-        loss = model(data[:, :-1], data[:, 1:])
+        _, loss = model(data[:, :-1], data[:, 1:])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
