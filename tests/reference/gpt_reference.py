@@ -13,7 +13,7 @@ import sys
 import torch
 
 from safetensors_io import read_safetensors, write_safetensors
-from torch_gpt import GPT  # noqa: F401 (gpt_train_step.py imports it from here)
+from torch_gpt import GPT
 
 
 def load_gpt(path, dtype=torch.float64):
