@@ -84,7 +84,7 @@ function plan(quick: boolean): Plan {
       gpt2: { kind: "gpt2", t: 64, steps: 1, warmup: 1, sampleTokens: 8, prompt: 16 },
     }
     : {
-      nano: { kind: "train", model: nano, batchSize: 12, steps: 10, warmup: 3 },
+      nano: { kind: "train", model: nano, batchSize: 12, steps: 30, warmup: 5 },
       baby: { kind: "train", model: baby, batchSize: 64, steps: 2, warmup: 1 },
       gpt2: { kind: "gpt2", t: 1024, steps: 3, warmup: 1, sampleTokens: 256, prompt: 64 },
     };
