@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import { seededDropout, useBackend } from "../lib/engine/index.js";
 import {
-  fusedAdamWStep, fusedCausalSelfAttention, fusedGelu, fusedLayerNorm, fusedOpsAvailable, fusedSumOfSquares, nativeAddon, nativeStatus,
+  fusedAdamWStep, fusedCausalSelfAttention, fusedGelu, fusedLayerNorm, fusedCrossEntropy, fusedOpsAvailable, fusedSumOfSquares, nativeAddon, nativeStatus,
   setNativeKernelsEnabled,
 } from "../lib/native/index.js";
 import { Rng } from "../lib/util/random.js";
@@ -140,6 +140,29 @@ describeNative("fused native ops", () => {
     const gradRef = stock(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(composite(x), dy)))(qkv));
     expectClose(grad, gradRef);
     tf.dispose([qkv, dy, y, plain, grad, gradRef]);
+  });
+
+  it.each([[12, 65], [7, 1000], [3, 2]])("cross-entropy of (%i, %i) logits: loss and gradient as the composite form, targets at both ends", (n, v) => {
+    const logits = random([n, v], 3) as tf.Tensor2D;
+    const targets = tf.tensor1d(Array.from({ length: n }, (_, i) => (i === 0 ? 0 : i === 1 ? v - 1 : (i * 37) % v)), "int32");
+    const composite = (x: tf.Tensor) => {
+      const logProbs = tf.logSoftmax(x);
+      return tf.neg(tf.mean(tf.sum(tf.mul(logProbs, tf.cast(tf.oneHot(targets, v), "float32")), 1)));
+    };
+    const loss = fusedCrossEntropy(logits, targets)!;
+    expectClose(loss, stock(() => composite(logits)));
+    // A scaled upstream gradient (as gradient accumulation gives), through the fused gradient.
+    const grad = tf.grad((x: tf.Tensor) => tf.mul(fusedCrossEntropy(x as tf.Tensor2D, targets)!, 0.25))(logits);
+    const gradRef = stock(() => tf.grad((x: tf.Tensor) => tf.mul(composite(x), 0.25))(logits));
+    expectClose(grad, gradRef);
+    expect(fusedCrossEntropy(logits, tf.tensor1d(Array(n).fill(0), "float32") as tf.Tensor1D)).toBeNull(); // float targets: composite
+    tf.dispose([logits, targets, loss, grad, gradRef]);
+  });
+
+  it("cross-entropy with a target out of range fails in one line", () => {
+    const logits = random([2, 5]) as tf.Tensor2D;
+    expect(() => fusedCrossEntropy(logits, tf.tensor1d([1, 5], "int32"))).toThrow(/crossEntropy: a target is out of range/);
+    expect(() => fusedCrossEntropy(logits, tf.tensor1d([-1, 0], "int32"))).toThrow(/out of range/);
   });
 
   it("sum of squares over many tensors (the gradient norm) matches a float64 sum, across block edges", () => {

@@ -39,6 +39,11 @@ export interface NativeAddon {
   block(...args: (Float32Array | number)[]): void;
   /** Its backward pass: dy, x, weights, saved, dx, the six weight gradients, four work buffers, then as block. */
   blockGrad(...args: (Float32Array | number)[]): void;
+  /** Mean cross-entropy of logits (rows, cols) against targets; lse gets each row's log-sum-exp. Throws on a target out of range. */
+  crossEntropy(logits: Float32Array, targets: Int32Array, lse: Float32Array, rows: number, cols: number): number;
+  /** dx = (softmax(logits) − onehot(targets)) · scale. */
+  crossEntropyGrad(logits: Float32Array, targets: Int32Array, lse: Float32Array, dx: Float32Array, rows: number, cols: number,
+    scale: number): void;
   /** Σ x² in double, the same for any number of threads. */
   sumOfSquares(x: Float32Array): number;
   /** out = x with seeded dropout (key, threshold, scale as lib/engine/random-kernels.ts makes them). */

@@ -14,7 +14,7 @@ import { dropoutConstants } from "../engine/random-kernels.js";
 import { input, type NativeKernel } from "./kernel.js";
 import { allocFloats, rawEntry, rawValuesOf } from "./pool.js";
 import { state } from "./state.js";
-import { type CpuBackend, floats, sizeOf } from "./tensors.js";
+import { type CpuBackend, floats, ints, sizeOf } from "./tensors.js";
 
 function fusedAddon(): NativeAddon | null {
   const s = state();
@@ -30,6 +30,8 @@ const LAYER_NORM = "CourseLayerNorm";
 const LAYER_NORM_GRAD = "CourseLayerNormGrad";
 const GELU = "CourseGelu";
 const GELU_GRAD = "CourseGeluGrad";
+const CROSS_ENTROPY = "CourseCrossEntropy";
+const CROSS_ENTROPY_GRAD = "CourseCrossEntropyGrad";
 const ATTENTION = "CourseCausalAttention";
 const ATTENTION_GRAD = "CourseCausalAttentionGrad";
 
@@ -95,6 +97,28 @@ export const fusedKernels: NativeKernel[] = [
       const dx = allocFloats(sizeOf(x.shape));
       addon.geluGrad(floats(args.backend, dy)!, floats(args.backend, x)!, dx);
       return args.backend.makeTensorInfo(x.shape, "float32", dx);
+    },
+  },
+  {
+    name: CROSS_ENTROPY,
+    run(args, addon) {
+      const logits = input(args, "logits")!;
+      const [rows, cols] = logits.shape;
+      const lse = allocFloats(rows);
+      const loss = addon.crossEntropy(floats(args.backend, logits)!, ints(args.backend, input(args, "targets"))!, lse, rows, cols);
+      return [args.backend.makeTensorInfo([], "float32", Float32Array.of(loss)), args.backend.makeTensorInfo([rows], "float32", lse)];
+    },
+  },
+  {
+    name: CROSS_ENTROPY_GRAD,
+    run(args, addon) {
+      const [dy, logits, lse] = ["dy", "logits", "lse"].map((name) => input(args, name)!);
+      const [rows, cols] = logits.shape;
+      const dx = allocFloats(rows * cols);
+      const scale = floats(args.backend, dy)![0]; // d(loss), a scalar
+      addon.crossEntropyGrad(floats(args.backend, logits)!, ints(args.backend, input(args, "targets"))!, floats(args.backend, lse)!, dx,
+        rows, cols, scale / rows);
+      return args.backend.makeTensorInfo(logits.shape, "float32", dx);
     },
   },
   {
@@ -193,6 +217,26 @@ export function fusedCausalSelfAttention(qkv: tf.Tensor2D, batch: number, t: num
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(qkv) as tf.Tensor2D;
+}
+
+/**
+ * Mean cross-entropy of logits (N, V) against int32 targets (N), with its gradient
+ * (softmax − onehot) / N: one pass per row each way, keeping each row's log-sum-exp rather than
+ * the (N, V) log-probabilities. Null where it cannot run natively.
+ */
+export function fusedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar | null {
+  if (!fusedAddon() || logits.dtype !== "float32" || targets.dtype !== "int32" || logits.size === 0) return null;
+  if (logits.rank !== 2 || targets.rank !== 1 || targets.shape[0] !== logits.shape[0]) return null;
+  const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [loss, lse] = runKernel(CROSS_ENTROPY, { logits: x, targets });
+    save([x, targets, lse]);
+    lse.dispose(); // (the saved clone keeps the buffer)
+    return {
+      value: loss,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runKernel(CROSS_ENTROPY_GRAD, { dy, logits: saved[0], targets: saved[1], lse: saved[2] }),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(logits) as tf.Scalar;
 }
 
 /**

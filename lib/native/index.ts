@@ -18,7 +18,7 @@ export {
 export type { NativeInstallResult, NativeStatus, KernelStats } from "./install.js";
 export type { NativeAddon } from "./addon.js";
 export { setBufferPooling, pooledBytes } from "./pool.js";
-export { fusedLayerNorm, fusedGelu, fusedCausalSelfAttention, fusedAdamWStep, fusedOpsAvailable, fusedSumOfSquares } from "./fused.js";
+export { fusedLayerNorm, fusedGelu, fusedCausalSelfAttention, fusedAdamWStep, fusedOpsAvailable, fusedSumOfSquares, fusedCrossEntropy } from "./fused.js";
 export type { FusedAdamWOptions } from "./fused.js";
 export { fusedBlock } from "./block.js";
 export type { BlockWeights, BlockShape, BlockDropout } from "./block.js";

@@ -359,6 +359,41 @@ Dropout dropoutArgs(Call& c, size_t first) {
   return d;
 }
 
+// crossEntropy(logits, targets, lse, rows, cols): the mean loss (targets checked to be in range).
+napi_value CrossEntropy(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  size_t nl = 0, nt = 0, ns = 0;
+  const float* logits = c.f32(0, &nl);
+  const int32_t* targets = c.i32(1, &nt);
+  float* lse = c.f32(2, &ns);
+  const size_t rows = c.count(3), cols = c.count(4);
+  if (c.failed || !c.check(nl >= rows * cols && nt >= rows && ns >= rows && cols > 0, "course_native.crossEntropy: bad sizes")) return nullptr;
+  for (size_t r = 0; r < rows; r++) {
+    if (!c.check(targets[r] >= 0 && size_t(targets[r]) < cols, "course_native.crossEntropy: a target is out of range")) return nullptr;
+  }
+  napi_value v;
+  napi_create_double(env, crossEntropy(logits, targets, lse, rows, cols), &v);
+  return v;
+}
+
+// crossEntropyGrad(logits, targets, lse, dx, rows, cols, scale)
+napi_value CrossEntropyGrad(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  size_t nl = 0, nt = 0, ns = 0, nd = 0;
+  const float* logits = c.f32(0, &nl);
+  const int32_t* targets = c.i32(1, &nt);
+  const float* lse = c.f32(2, &ns);
+  float* dx = c.f32(3, &nd);
+  const size_t rows = c.count(4), cols = c.count(5);
+  const float scale = float(c.number(6));
+  if (c.failed || !c.check(nl >= rows * cols && nd >= rows * cols && nt >= rows && ns >= rows, "course_native.crossEntropyGrad: bad sizes")) return nullptr;
+  for (size_t r = 0; r < rows; r++) {
+    if (!c.check(targets[r] >= 0 && size_t(targets[r]) < cols, "course_native.crossEntropyGrad: a target is out of range")) return nullptr;
+  }
+  crossEntropyBackward(logits, targets, lse, dx, rows, cols, scale);
+  return c.undefined();
+}
+
 napi_value SumOfSquares(napi_env env, napi_callback_info info) {
   Call c(env, info);
   size_t n = 0;
@@ -570,6 +605,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"copy2d", Copy2d},         {"stridedScatter", StridedScatter},         {"gather", Gather},   {"segmentSum", SegmentSum},
       {"adamW", AdamW},           {"layerNorm", LayerNorm}, {"layerNormGrad", LayerNormGrad},
       {"gelu", Gelu},             {"geluGrad", GeluGrad},     {"dropout", Dropout_}, {"sumOfSquares", SumOfSquares}, {"block", Block}, {"blockGrad", BlockGrad},
+      {"crossEntropy", CrossEntropy}, {"crossEntropyGrad", CrossEntropyGrad},
       {"attention", Attention},   {"attentionGrad", AttentionGrad},           {"blasName", BlasName}, {"useOpenBlas", UseOpenBlas},
       {"setBlasThreads", SetBlasThreads}, {"setThreads", SetThreads}, {"threads", Threads},
   };

@@ -124,6 +124,36 @@ void gelu(const float* __restrict x, float* __restrict y, size_t n) {
   });
 }
 
+double crossEntropy(const float* logits, const int32_t* targets, float* lse, size_t rows, size_t cols) {
+  std::vector<double> rowLoss(rows);
+  parallelFor(rows, rowGrain(cols), [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; r++) {
+      const float* __restrict x = logits + r * cols;
+      const float m = laneMax(cols, [x](size_t j) { return x[j]; });
+      const double sum = laneSum<double>(cols, [x, m](size_t j) { return double(expNonPositive(x[j] - m)); });
+      const double l = double(m) + std::log(sum);
+      lse[r] = float(l);
+      rowLoss[r] = l - double(x[targets[r]]);
+    }
+  });
+  double total = 0;
+  for (double v : rowLoss) total += v;
+  return total / double(rows);
+}
+
+void crossEntropyBackward(const float* logits, const int32_t* targets, const float* lse, float* dx, size_t rows,
+                          size_t cols, float scale) {
+  parallelFor(rows, rowGrain(cols), [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; r++) {
+      const float* __restrict x = logits + r * cols;
+      float* __restrict d = dx + r * cols;
+      const float l = lse[r];
+      for (size_t j = 0; j < cols; j++) d[j] = fastExp(x[j] - l) * scale;
+      d[targets[r]] -= scale;
+    }
+  });
+}
+
 void dropout(const float* __restrict x, float* __restrict out, size_t n, const Dropout& drop) {
   parallelFor(n, kGrain, [&](size_t i0, size_t i1) {
     for (size_t i = i0; i < i1; i++) out[i] = drop.apply(x[i], i);

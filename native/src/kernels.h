@@ -72,6 +72,11 @@ void layerNormBackward(const float* dy, const float* x, const float* mean, const
                        const float* gain, float* dx, float* dgain, size_t rows, size_t cols);
 // Exact GELU x * Phi(x), with tfjs's erf approximation; and its gradient.
 void gelu(const float* x, float* y, size_t n);
+// Mean cross-entropy of logits (rows, cols) against targets (each in [0, cols)); lse receives each
+// row's log-sum-exp. The backward pass writes dx = (softmax(logits) - onehot(target)) * scale.
+double crossEntropy(const float* logits, const int32_t* targets, float* lse, size_t rows, size_t cols);
+void crossEntropyBackward(const float* logits, const int32_t* targets, const float* lse, float* dx, size_t rows,
+                          size_t cols, float scale);
 // out = x * drop.factor(i) for i < n (seededDropout's cpu kernel).
 void dropout(const float* x, float* out, size_t n, const Dropout& drop);
 void geluBackward(const float* dy, const float* x, float* dx, size_t n);

@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { seededDropout } from "../../engine/random-kernels.js";
-import { fusedGelu, fusedLayerNorm } from "../../native/index.js";
+import { fusedCrossEntropy, fusedGelu, fusedLayerNorm } from "../../native/index.js";
 import type { Activation } from "./config.js";
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -113,6 +113,9 @@ export function activationFunction(name: Activation): (x: tf.Tensor) => tf.Tenso
  * Gradient: (softmax(logits) − onehot(target)) / N.
  */
 export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
+  // One native kernel each way on the cpu backend with the addon; the composite form elsewhere.
+  const fused = fusedCrossEntropy(logits, targets);
+  if (fused) return fused;
   const [n, vocabSize] = logits.shape;
   const flatIndex = tf.tidy(() => tf.add(tf.range(0, n * vocabSize, vocabSize, "int32"), targets));
   const loss = withGradient((x, save) => {
