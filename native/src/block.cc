@@ -31,6 +31,13 @@ void addDropped(const float* base, const float* x, float* out, size_t n, const D
   });
 }
 
+// The gradient through a dropout: dy itself when there is none, else drop(dy) written to `out`.
+const float* dropped(const float* dy, float* out, size_t n, const Dropout& drop) {
+  if (!drop.on()) return dy;
+  dropout(dy, out, n, drop);
+  return out;
+}
+
 // y (rows, out) = x (rows, in) W^T, W (out, in).
 void linear(const float* x, const float* w, float* y, int rows, int in, int out) {
   batchMatMul(x, w, y, 1, 1, 1, rows, out, in, false, true);
@@ -64,15 +71,15 @@ void blockBackward(const float* dy, const float* x, const BlockWeights& w, const
   const int R = d.B * d.T, C = d.C;
   const size_t n = size_t(R) * C;
   // MLP: y = xm + drop(g Wfc2^T)
-  dropout(dy, t.c1, n, d.drop[2]);
-  linearBackward(t.c1, s.g, w.fc2, gr.fc2, t.w1, R, 4 * C, C);
+  const float* dOut = dropped(dy, t.c1, n, d.drop[2]);
+  linearBackward(dOut, s.g, w.fc2, gr.fc2, t.w1, R, 4 * C, C);
   geluBackward(t.w1, s.f, t.w2, size_t(R) * 4 * C);
   linearBackward(t.w2, s.h2, w.fc, gr.fc, t.c1, R, C, 4 * C);
   layerNormBackward(t.c1, s.xm, s.mean2, s.rstd2, w.ln2, t.c2, gr.ln2, R, C);
   add(dy, t.c2, dx, n);  // dL/dxm, through the residual and through ln_2
   // Attention: xm = x + drop(a Wproj^T)
-  dropout(dx, t.c1, n, d.drop[1]);
-  linearBackward(t.c1, s.a, w.proj, gr.proj, t.c2, R, C, C);
+  const float* dProj = dropped(dx, t.c1, n, d.drop[1]);
+  linearBackward(dProj, s.a, w.proj, gr.proj, t.c2, R, C, C);
   causalAttentionBackward(t.c2, s.qkv, s.stats, t.w1, d.B, d.T, d.nHead, C, d.scale, d.drop[0]);
   linearBackward(t.w1, s.h1, w.attn, gr.attn, t.c1, R, C, 3 * C);
   layerNormBackward(t.c1, x, s.mean1, s.rstd1, w.ln1, t.c2, gr.ln1, R, C);
