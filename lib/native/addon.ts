@@ -58,9 +58,7 @@ export interface NativeAddon {
     nHead: number, c: number, scale: number, ...dropout: [] | [key: number, threshold: number, scale: number]): void;
   blasName(): "openblas" | "builtin";
   useOpenBlas(enable: boolean): boolean;
-  /** OpenBLAS's threads only. */
-  setBlasThreads(n: number): void;
-  /** The kernels' thread pool and OpenBLAS's threads (1 to 1024). */
+  /** The kernels' thread pool (1 to 1024 threads); OpenBLAS stays on one thread in each. */
   setThreads(n: number): void;
   threads(): number;
 }

@@ -71,9 +71,9 @@ export const blockKernels: NativeKernel[] = [
       const f = (name: string) => floats(args.backend, input(args, name))!;
       const x = input(args, "x")!;
       const y = allocFloats(attrs.batch * attrs.t * attrs.c);
-      const saved = savedSizes(attrs).map((n) => allocFloats(n));
-      addon.block(f("x"), y, ...WEIGHTS.map(f), ...saved, ...tail(attrs));
       const sizes = savedSizes(attrs);
+      const saved = sizes.map((n) => allocFloats(n));
+      addon.block(f("x"), y, ...WEIGHTS.map(f), ...saved, ...tail(attrs));
       return [args.backend.makeTensorInfo(x.shape, "float32", y),
         ...saved.map((values, i) => args.backend.makeTensorInfo([sizes[i]], "float32", values))];
     },

@@ -359,6 +359,14 @@ Dropout dropoutArgs(Call& c, size_t first) {
   return d;
 }
 
+// Fails with `message` unless every targets[r] is in [0, cols).
+bool targetsInRange(Call& c, const int32_t* targets, size_t rows, size_t cols, const char* message) {
+  for (size_t r = 0; r < rows; r++) {
+    if (!c.check(targets[r] >= 0 && size_t(targets[r]) < cols, message)) return false;
+  }
+  return true;
+}
+
 // crossEntropy(logits, targets, lse, rows, cols): the mean loss (targets checked to be in range).
 napi_value CrossEntropy(napi_env env, napi_callback_info info) {
   Call c(env, info);
@@ -368,9 +376,7 @@ napi_value CrossEntropy(napi_env env, napi_callback_info info) {
   float* lse = c.f32(2, &ns);
   const size_t rows = c.count(3), cols = c.count(4);
   if (c.failed || !c.check(nl >= rows * cols && nt >= rows && ns >= rows && cols > 0, "course_native.crossEntropy: bad sizes")) return nullptr;
-  for (size_t r = 0; r < rows; r++) {
-    if (!c.check(targets[r] >= 0 && size_t(targets[r]) < cols, "course_native.crossEntropy: a target is out of range")) return nullptr;
-  }
+  if (!targetsInRange(c, targets, rows, cols, "course_native.crossEntropy: a target is out of range")) return nullptr;
   napi_value v;
   napi_create_double(env, crossEntropy(logits, targets, lse, rows, cols), &v);
   return v;
@@ -387,9 +393,7 @@ napi_value CrossEntropyGrad(napi_env env, napi_callback_info info) {
   const size_t rows = c.count(4), cols = c.count(5);
   const float scale = float(c.number(6));
   if (c.failed || !c.check(nl >= rows * cols && nd >= rows * cols && nt >= rows && ns >= rows, "course_native.crossEntropyGrad: bad sizes")) return nullptr;
-  for (size_t r = 0; r < rows; r++) {
-    if (!c.check(targets[r] >= 0 && size_t(targets[r]) < cols, "course_native.crossEntropyGrad: a target is out of range")) return nullptr;
-  }
+  if (!targetsInRange(c, targets, rows, cols, "course_native.crossEntropyGrad: a target is out of range")) return nullptr;
   crossEntropyBackward(logits, targets, lse, dx, rows, cols, scale);
   return c.undefined();
 }
@@ -568,14 +572,6 @@ napi_value UseOpenBlas(napi_env env, napi_callback_info info) {
   return c.boolean(blasUseOpenBlas(enable));
 }
 
-napi_value SetBlasThreads(napi_env env, napi_callback_info info) {
-  Call c(env, info);
-  int n = int(c.number(0));
-  if (c.failed) return nullptr;
-  blasSetThreads(n);
-  return c.undefined();
-}
-
 // setThreads(n): the kernels' thread pool gets n threads and OpenBLAS one per pool thread (they never run at
 // the same time: every kernel returns before the next one starts).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
@@ -607,7 +603,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"gelu", Gelu},             {"geluGrad", GeluGrad},     {"dropout", Dropout_}, {"sumOfSquares", SumOfSquares}, {"block", Block}, {"blockGrad", BlockGrad},
       {"crossEntropy", CrossEntropy}, {"crossEntropyGrad", CrossEntropyGrad},
       {"attention", Attention},   {"attentionGrad", AttentionGrad},           {"blasName", BlasName}, {"useOpenBlas", UseOpenBlas},
-      {"setBlasThreads", SetBlasThreads}, {"setThreads", SetThreads}, {"threads", Threads},
+      {"setThreads", SetThreads}, {"threads", Threads},
   };
   for (const Entry& e : entries) {
     napi_value fn;

@@ -17,18 +17,6 @@
 namespace course {
 namespace {
 
-// The pool's threads each call sgemm on a small (T x T) problem: OpenBLAS must not start its
-// own threads for those at the same time, so it runs on one thread within the parallel region.
-struct SingleThreadedBlas {
-  const int saved = blasThreads();
-  SingleThreadedBlas() {
-    if (saved > 1 && threads() > 1) blasSetThreads(1);
-  }
-  ~SingleThreadedBlas() {
-    if (saved > 1 && threads() > 1) blasSetThreads(saved);
-  }
-};
-
 // Causal products in row blocks of kRows: queries [i0, i0 + rows) only meet keys [0, i0 + rows),
 // so about half of each T x T product is never computed (5/8 of it for T = 256).
 constexpr int kRows = 64;
@@ -104,7 +92,6 @@ void dropWeights(float* p, int T, size_t base, const Dropout& drop, float* facto
 void causalAttentionForward(const float* qkv, float* y, float* stats, int B, int T, int nHead, int C,
                             float scale, const Dropout& drop) {
   const int hs = C / nHead, ld = 3 * C;
-  SingleThreadedBlas blas;
   parallelFor(size_t(B) * nHead, 1, [&](size_t t0, size_t t1) {
     std::vector<float> p(size_t(T) * T);
     for (size_t task = t0; task < t1; task++) {
@@ -120,7 +107,6 @@ void causalAttentionForward(const float* qkv, float* y, float* stats, int B, int
 void causalAttentionBackward(const float* dy, const float* qkv, const float* stats, float* dqkv, int B, int T,
                              int nHead, int C, float scale, const Dropout& drop) {
   const int hs = C / nHead, ld = 3 * C;
-  SingleThreadedBlas blas;
   parallelFor(size_t(B) * nHead, 1, [&](size_t t0, size_t t1) {
     std::vector<float> p(size_t(T) * T), dp(size_t(T) * T), kept(drop.on() ? size_t(T) * T : 0);
     for (size_t task = t0; task < t1; task++) {

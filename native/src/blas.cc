@@ -141,16 +141,9 @@ bool blasUseOpenBlas(bool enable) {
   return useOpenBlas && openBlas().sgemm;
 }
 
-namespace {
-int blasThreadCount = 1;
-}  // namespace
-
 void blasSetThreads(int n) {
-  blasThreadCount = n < 1 ? 1 : n;
-  if (openBlas().setThreads) openBlas().setThreads(blasThreadCount);
+  if (openBlas().setThreads) openBlas().setThreads(n < 1 ? 1 : n);
 }
-
-int blasThreads() { return blasThreadCount; }
 
 namespace {
 

@@ -14,8 +14,9 @@ constexpr int kMaxRank = 8;
 // "openblas" when libopenblas was found at run time, else "builtin".
 const char* blasName();
 bool blasUseOpenBlas(bool enable);  // returns whether OpenBLAS is now in use
+// OpenBLAS's own threads; setThreads keeps them at 1 (matMul splits its work on the pool, and the
+// attention kernels call sgemm from the pool's threads).
 void blasSetThreads(int n);
-int blasThreads();  // the count last set (1 until then)
 // out[b] = op(A[b % batchA]) x op(B[b % batchB]) for b < batch; A is M x K (K x M if
 // transA), B is K x N (N x K if transB), row-major.
 void batchMatMul(const float* a, const float* b, float* out, int batch, int batchA, int batchB,
